@@ -1,0 +1,111 @@
+#include "ctl/control_client.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace gha::control {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class Fd {
+public:
+    explicit Fd(int fd) : fd_(fd) {}
+    ~Fd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    int get() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+// Waits for `events` until the deadline; false on timeout.
+bool wait_for(int fd, short events, Clock::time_point deadline) {
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        if (left.count() <= 0) return false;
+        pollfd p{fd, events, 0};
+        const int n = ::poll(&p, 1, static_cast<int>(left.count()));
+        if (n > 0) return true;
+        if (n < 0 && errno != EINTR) return true;  // let the next call report the error
+    }
+}
+
+nlohmann::json fail(ClientError& error, ClientError::Kind kind, std::string text) {
+    error = {kind, std::move(text)};
+    return nullptr;
+}
+
+}  // namespace
+
+nlohmann::json call(const std::string& socket_path, const Request& request,
+                    std::chrono::milliseconds timeout, ClientError& error) {
+    const auto deadline = Clock::now() + timeout;
+    const std::string where = "ganesha-had is not reachable on " + socket_path;
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (socket_path.size() >= sizeof address.sun_path)
+        return fail(error, ClientError::unreachable, "socket path too long: " + socket_path);
+    std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size() + 1);
+
+    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (fd.get() < 0) return fail(error, ClientError::unreachable, std::string("socket: ") + std::strerror(errno));
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        if (errno != EAGAIN && errno != EINPROGRESS)
+            return fail(error, ClientError::unreachable, where + " (" + std::strerror(errno) + ")");
+        if (!wait_for(fd.get(), POLLOUT, deadline))
+            return fail(error, ClientError::timeout, where + " (connect timed out)");
+    }
+
+    const std::string out = serialize_request(request);
+    std::size_t sent = 0;
+    while (sent < out.size()) {
+        if (!wait_for(fd.get(), POLLOUT, deadline))
+            return fail(error, ClientError::timeout, "timed out sending to ganesha-had");
+        const ssize_t n = ::send(fd.get(), out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR) continue;
+            return fail(error, ClientError::unreachable, where + " (" + std::strerror(errno) + ")");
+        }
+        sent += static_cast<std::size_t>(n);
+    }
+
+    std::string in;
+    char buffer[65536];
+    for (;;) {
+        if (in.size() > kMaxResponseBytes)
+            return fail(error, ClientError::protocol, "answer larger than 16 MiB");
+        if (auto nl = in.find('\n'); nl != std::string::npos) {
+            in.resize(nl);
+            break;
+        }
+        if (!wait_for(fd.get(), POLLIN, deadline))
+            return fail(error, ClientError::timeout, "ganesha-had did not answer within " +
+                                                          std::to_string(timeout.count()) + " ms");
+        const ssize_t n = ::recv(fd.get(), buffer, sizeof buffer, 0);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR) continue;
+            return fail(error, ClientError::protocol, std::string("recv: ") + std::strerror(errno));
+        }
+        if (n == 0) {
+            if (in.empty()) return fail(error, ClientError::protocol, "ganesha-had closed the connection without answering");
+            break;
+        }
+        in.append(buffer, static_cast<std::size_t>(n));
+    }
+    auto json = nlohmann::json::parse(in, nullptr, false);
+    if (json.is_discarded() || !json.is_object() || !json.contains("result"))
+        return fail(error, ClientError::protocol, "ganesha-had sent an answer that is not a control response");
+    return json;
+}
+
+}  // namespace gha::control

@@ -1,0 +1,189 @@
+// ganesha-hactl: operators' and OCF agents' CLI over ganesha-had's control socket.
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "ctl/control_client.hpp"
+
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kHelp = R"(usage: ganesha-hactl [--socket PATH] [--json] [--timeout MS] COMMAND [ARGS]
+
+Commands:
+  status                 this node, its monitors and their health
+  monitor                OCF verdict on the local ganesha.nfsd (exit 0/7/1)
+  events [--since SEQ] [--limit N]
+                         the daemon's event log
+  reload                 re-read the configuration (root or HA_CONTROL_GROUP)
+  version                daemon version
+  list-commands          commands the daemon understands
+  Any other COMMAND is sent as is, with key=value ARGS as its arguments.
+
+Options:
+  --socket PATH   control socket (default $GANESHA_HA_SOCKET or /run/ganesha-ha/hactl.sock)
+  --json          print the daemon's JSON answer
+  --timeout MS    give up after MS milliseconds (default 5000)
+
+Exit codes:
+  0  success (monitor: ganesha.nfsd running and healthy)
+  1  the daemon reported an error (monitor: nfsd failed, hung, unknown, or daemon unreachable)
+  2  usage error or unknown command
+  3  nothing found (e.g. no events since SEQ)
+  4  ganesha-had not reachable or did not answer in time
+  7  monitor only: ganesha.nfsd is not running
+)";
+
+enum Exit { ok = 0, failed = 1, usage = 2, empty = 3, unreachable = 4, not_running = 7 };
+
+std::string format_time(double seconds) {
+    if (seconds <= 0) return "-";
+    const std::time_t t = static_cast<std::time_t>(seconds);
+    std::tm tm{};
+    ::localtime_r(&t, &tm);
+    char buffer[32];
+    std::strftime(buffer, sizeof buffer, "%F %T", &tm);
+    return buffer;
+}
+
+void print_status(const json& a) {
+    std::printf("node        %s (cluster %s)\n", a.value("node", "").c_str(), a.value("ha_name", "").c_str());
+    const json& nfsd = a["nfsd"];
+    const int code = nfsd.value("code", 1);
+    std::printf("nfsd        %s: %s\n", code == 0 ? "HEALTHY" : code == 7 ? "NOT RUNNING" : "FAILED",
+                nfsd.value("text", "").c_str());
+    std::printf("\n%-10s %-10s %-10s %-9s %-8s %-16s %s\n", "MONITOR", "HEALTH", "REASON", "COUNTER",
+                "BOUND", "SINCE", "DETAIL");
+    for (const auto& m : a["monitors"]) {
+        const auto& s = m["settings"];
+        const std::string counter = std::to_string(m.value("counter", 0)) + "/" +
+                                    std::to_string(s.value("rise", 0) + s.value("fall", 0) - 1);
+        const std::string bound = std::to_string(s.value("detection_bound_ms", 0)) + "ms";
+        std::printf("%-10s %-10s %-10s %-9s %-8s %-16s %s\n", m.value("name", "").c_str(),
+                    m.value("health", "").c_str(), m.value("reason", "").c_str(), counter.c_str(),
+                    bound.c_str(), format_time(m.value("last_change", 0.0)).substr(5).c_str(),
+                    m.value("detail", "").c_str());
+    }
+    std::printf("\nVIPs: ");
+    for (const auto& [node, vip] : a["vips"].items()) std::printf("%s=%s ", node.c_str(), vip.get<std::string>().c_str());
+    std::printf("\n");
+}
+
+void print_events(const json& a) {
+    for (const auto& e : a["events"])
+        std::printf("%6llu  %s  %-8s %-10s %s\n", e.value("seq", 0ULL), format_time(e.value("time", 0.0)).c_str(),
+                    e.value("type", "").c_str(), e.value("subject", "").c_str(), e.value("message", "").c_str());
+}
+
+void print_commands(const json& a) {
+    for (const auto& c : a["commands"])
+        std::printf("%-16s %s%s\n", c.value("name", "").c_str(), c.value("help", "").c_str(),
+                    c.value("changes", false) ? " [changes state]" : "");
+}
+
+json parse_value(const std::string& text) {
+    auto number = json::parse(text, nullptr, false);
+    if (!number.is_discarded() && (number.is_number() || number.is_boolean())) return number;
+    return text;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const char* env_socket = std::getenv("GANESHA_HA_SOCKET");
+    std::string socket = env_socket && *env_socket ? env_socket : "/run/ganesha-ha/hactl.sock";
+    bool as_json = false;
+    long timeout_ms = 5000;
+    std::vector<std::string> words;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (words.empty() && (arg == "--socket" || arg == "--timeout")) {
+            if (i + 1 >= argc) {
+                std::fprintf(stderr, "ganesha-hactl: %s needs a value\n", arg.c_str());
+                return usage;
+            }
+            const std::string value = argv[++i];
+            if (arg == "--socket") {
+                socket = value;
+            } else {
+                char* end = nullptr;
+                timeout_ms = std::strtol(value.c_str(), &end, 10);
+                if (*end != '\0' || timeout_ms <= 0 || timeout_ms > 600000) {
+                    std::fprintf(stderr, "ganesha-hactl: --timeout '%s' must be 1..600000 ms\n", value.c_str());
+                    return usage;
+                }
+            }
+        } else if (words.empty() && arg == "--json") {
+            as_json = true;
+        } else if (words.empty() && (arg == "--help" || arg == "-h" || arg == "help")) {
+            std::fputs(kHelp, stdout);
+            return ok;
+        } else {
+            words.push_back(arg);
+        }
+    }
+    if (words.empty()) {
+        std::fputs(kHelp, stderr);
+        return usage;
+    }
+
+    gha::control::Request request{words[0]};
+    for (std::size_t i = 1; i < words.size(); ++i) {
+        std::string word = words[i];
+        if (word.rfind("--", 0) == 0) {  // --since 5 -> since=5
+            if (i + 1 >= words.size()) {
+                std::fprintf(stderr, "ganesha-hactl: %s needs a value\n", word.c_str());
+                return usage;
+            }
+            request.arguments[word.substr(2)] = parse_value(words[++i]);
+            continue;
+        }
+        const auto eq = word.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            std::fprintf(stderr, "ganesha-hactl: argument '%s' is not key=value\n", word.c_str());
+            return usage;
+        }
+        request.arguments[word.substr(0, eq)] = parse_value(word.substr(eq + 1));
+    }
+
+    const bool is_monitor = request.command == "monitor";
+    gha::control::ClientError error;
+    const json response = gha::control::call(socket, request, std::chrono::milliseconds(timeout_ms), error);
+    if (error.kind != gha::control::ClientError::none) {
+        std::fprintf(stderr, "ganesha-hactl: %s\n", error.text.c_str());
+        return is_monitor ? failed : unreachable;
+    }
+    const int result = response.value("result", 1);
+    const json& args = response.contains("arguments") ? response["arguments"] : json::object();
+
+    if (as_json) {
+        std::printf("%s\n", response.dump(2).c_str());
+    } else if (result != gha::control::success) {
+        std::fprintf(stderr, "ganesha-hactl: %s\n", response.value("text", "").c_str());
+    } else if (request.command == "status") {
+        print_status(args);
+    } else if (request.command == "events") {
+        print_events(args);
+    } else if (request.command == "list-commands") {
+        print_commands(args);
+    } else {
+        std::printf("%s\n", response.value("text", "").c_str());
+        if (args.contains("notes"))
+            for (const auto& note : args["notes"]) std::printf("note: %s\n", note.get<std::string>().c_str());
+    }
+
+    if (is_monitor && result == gha::control::success) {
+        const int code = args.value("ocf", 1);
+        return code == 0 ? ok : code == 7 ? not_running : failed;
+    }
+    switch (result) {
+        case gha::control::success: return ok;
+        case gha::control::unsupported: return usage;
+        case gha::control::empty: return empty;
+        default: return failed;
+    }
+}

@@ -1,0 +1,806 @@
+// Reader for ganesha-ha.conf. The file is a shell fragment in GlusterFS, so
+// the accepted syntax is the subset of shell assignments that GlusterFS
+// configurations use in practice; nothing is ever expanded or executed.
+#include "service/config.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <set>
+#include <system_error>
+
+namespace gha {
+
+namespace {
+
+constexpr std::size_t kMaxFileBytes = 1024 * 1024;
+constexpr std::size_t kMaxLineLength = 4096;
+// pcs limits cluster names to 15 characters; GlusterFS inherits that.
+constexpr std::size_t kMaxHaNameLength = 15;
+constexpr std::size_t kMaxHostNameLength = 253;
+constexpr std::size_t kMaxHostLabelLength = 63;
+// The kernel truncates comm to TASK_COMM_LEN - 1 characters; a longer name
+// could never match /proc/<pid>/comm.
+constexpr std::size_t kMaxCommLength = 15;
+constexpr std::size_t kMaxDbusNameLength = 255;
+// sizeof(sockaddr_un::sun_path) minus the terminating NUL.
+constexpr std::size_t kMaxSocketPathLength = 107;
+constexpr long long kMinEventLogSize = 16;
+constexpr long long kMaxEventLogSize = 100000;
+constexpr long long kMinRiseFall = 1;
+constexpr long long kMaxRiseFall = 100;
+constexpr Millis kMaxPeriod = std::chrono::hours{1};
+constexpr std::string_view kMonitorPrefix = "HA_MONITOR_";
+constexpr std::string_view kVipPrefix = "VIP_";
+
+// <cctype> is undefined for negative chars and locale dependent; the format
+// is plain ASCII.
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
+bool is_blank(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+char to_lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(), to_lower);
+    return out;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
+    while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
+    return s;
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+    std::vector<std::string_view> parts;
+    while (true) {
+        const auto pos = s.find(sep);
+        parts.push_back(s.substr(0, pos));
+        if (pos == std::string_view::npos) return parts;
+        s.remove_prefix(pos + 1);
+    }
+}
+
+// Whitespace separated words; runs of blanks count as one separator.
+std::vector<std::string_view> words(std::string_view s) {
+    std::vector<std::string_view> out;
+    std::size_t i = 0;
+    while (i < s.size()) {
+        while (i < s.size() && is_blank(s[i])) ++i;
+        const std::size_t start = i;
+        while (i < s.size() && !is_blank(s[i])) ++i;
+        if (i > start) out.push_back(s.substr(start, i - start));
+    }
+    return out;
+}
+
+// Offending values end up in logs and terminals: escape control bytes and
+// shorten very long values so one bad line cannot flood the output.
+std::string quoted(std::string_view s) {
+    constexpr std::size_t kMaxShown = 80;
+    std::string out = "'";
+    for (std::size_t i = 0; i < s.size() && i < kMaxShown; ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x20 || c == 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned>(c));
+            out += buf;
+        } else {
+            out += s[i];
+        }
+    }
+    if (s.size() > kMaxShown) out += "...";
+    out += "'";
+    return out;
+}
+
+template <typename T>
+std::optional<T> parse_integer(std::string_view s) {
+    T value{};
+    const char* end = s.data() + s.size();
+    const auto [ptr, ec] = std::from_chars(s.data(), end, value);
+    if (ec != std::errc{} || ptr != end) return std::nullopt;
+    return value;
+}
+
+bool is_valid_key(std::string_view key) {
+    if (key.empty() || is_digit(key.front())) return false;
+    return std::all_of(key.begin(), key.end(),
+                       [](char c) { return is_alnum(c) || c == '_'; });
+}
+
+bool is_valid_ha_name(std::string_view name) {
+    if (name.empty() || name.size() > kMaxHaNameLength) return false;
+    return std::all_of(name.begin(), name.end(),
+                       [](char c) { return is_alnum(c) || c == '_' || c == '-'; });
+}
+
+// RFC 1123 host name: dot separated labels of letters, digits and '-'.
+bool is_valid_host_name(std::string_view name) {
+    if (name.empty() || name.size() > kMaxHostNameLength) return false;
+    for (const auto label : split(name, '.')) {
+        if (label.empty() || label.size() > kMaxHostLabelLength) return false;
+        if (label.front() == '-' || label.back() == '-') return false;
+        if (!std::all_of(label.begin(), label.end(),
+                         [](char c) { return is_alnum(c) || c == '-'; })) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// D-Bus well-known bus name rules (the dbus specification, "Bus names").
+bool is_valid_dbus_name(std::string_view name) {
+    if (name.empty() || name.size() > kMaxDbusNameLength) return false;
+    const auto elements = split(name, '.');
+    if (elements.size() < 2) return false;
+    for (const auto element : elements) {
+        if (element.empty() || is_digit(element.front())) return false;
+        if (!std::all_of(element.begin(), element.end(),
+                         [](char c) { return is_alnum(c) || c == '_' || c == '-'; })) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool is_ipv4(std::string_view text) {
+    in_addr addr{};
+    return inet_pton(AF_INET, std::string(text).c_str(), &addr) == 1;
+}
+
+bool is_ipv6(std::string_view text) {
+    in6_addr addr{};
+    return inet_pton(AF_INET6, std::string(text).c_str(), &addr) == 1;
+}
+
+// Binary form of an address, so that "::1" and "0::1" (or 10.0.0.1 and
+// ::ffff:10.0.0.1) are recognised as the same VIP.
+std::optional<std::string> canonical_address(std::string_view text) {
+    const std::string s(text);
+    in_addr v4{};
+    if (inet_pton(AF_INET, s.c_str(), &v4) == 1) {
+        return std::string(reinterpret_cast<const char*>(&v4), sizeof v4);
+    }
+    in6_addr v6{};
+    if (inet_pton(AF_INET6, s.c_str(), &v6) != 1) return std::nullopt;
+    if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+        return std::string(reinterpret_cast<const char*>(&v6) + 12, 4);
+    }
+    return std::string(reinterpret_cast<const char*>(&v6), sizeof v6);
+}
+
+std::optional<std::uint16_t> parse_port(std::string_view text) {
+    if (text.empty() || !std::all_of(text.begin(), text.end(), is_digit)) {
+        return std::nullopt;
+    }
+    const auto port = parse_integer<unsigned long>(text);
+    if (!port || *port < 1 || *port > 65535) return std::nullopt;
+    return static_cast<std::uint16_t>(*port);
+}
+
+// "a.b.c.d:port" or "[v6]:port". A bare IPv6 address is ambiguous with the
+// port separator, hence the brackets.
+std::optional<Endpoint> parse_endpoint(std::string_view text) {
+    std::string_view host;
+    std::string_view port;
+    if (!text.empty() && text.front() == '[') {
+        const auto close = text.find(']');
+        if (close == std::string_view::npos || close + 1 >= text.size() ||
+            text[close + 1] != ':') {
+            return std::nullopt;
+        }
+        host = text.substr(1, close - 1);
+        port = text.substr(close + 2);
+        if (!is_ipv6(host)) return std::nullopt;
+    } else {
+        const auto colon = text.rfind(':');
+        if (colon == std::string_view::npos) return std::nullopt;
+        host = text.substr(0, colon);
+        port = text.substr(colon + 1);
+        if (!is_ipv4(host)) return std::nullopt;
+    }
+    const auto number = parse_port(port);
+    if (!number) return std::nullopt;
+    return Endpoint{std::string(host), *number};
+}
+
+std::optional<bool> parse_bool(std::string_view text) {
+    const std::string v = lower(text);
+    if (v == "yes" || v == "true" || v == "1") return true;
+    if (v == "no" || v == "false" || v == "0") return false;
+    return std::nullopt;
+}
+
+std::map<std::string, MonitorSettings> default_monitors() {
+    MonitorSettings pid;
+    // A vanished process is unambiguous, so one failed check is enough.
+    pid.rise = 1;
+    pid.fall = 1;
+    MonitorSettings rpc_null;
+    rpc_null.rise = 2;
+    rpc_null.fall = 2;
+    return {{"pid", pid}, {"rpc-null", rpc_null}};
+}
+
+std::string short_host_name() {
+    char buf[256] = {};
+    if (gethostname(buf, sizeof buf - 1) != 0) return {};
+    const std::string_view name(buf);  // buf stays NUL terminated
+    return std::string(name.substr(0, name.find('.')));
+}
+
+// The parser state for one configuration text. Syntax and per-key checks run
+// in file order, so the first problem in the file is the one reported;
+// checks that need the whole file (VIPs, this node) run in finish().
+class Parser {
+public:
+    Parser(const std::string& source, const ConfigOverrides& overrides)
+        : source_(source), overrides_(overrides) {
+        config_.source = source;
+        config_.monitors = default_monitors();
+    }
+
+    Config parse(std::string_view text);
+
+private:
+    struct Vip {
+        std::string key;
+        std::string value;
+        int line;
+    };
+
+    [[noreturn]] void fail(int line, const std::string& message) const {
+        throw ConfigError(source_, line, message);
+    }
+    void warn(int line, const std::string& message) {
+        config_.warnings.push_back(source_ + ":" + std::to_string(line) + ": " + message);
+    }
+
+    void parse_line(std::string_view raw, int line);
+    std::string parse_value(std::string_view key, std::string_view raw, int line) const;
+    void assign(const std::string& key, const std::string& value, int line);
+
+    void set_ha_name(const std::string& value, int line);
+    void set_cluster_nodes(const std::string& value, int line);
+    void set_node(const std::string& value, int line);
+    void set_control_socket(const std::string& value, int line);
+    void set_nfsd_pidfile(const std::string& value, int line);
+    void set_nfsd_comm(const std::string& value, int line);
+    void set_nfsd_address(const std::string& value, int line);
+    void set_dbus_name(const std::string& value, int line);
+    void set_event_log_size(const std::string& value, int line);
+    void set_monitor(const std::string& key, const std::string& value, int line);
+    void set_monitor_option(const std::string& key, std::string_view name,
+                            std::string_view value, MonitorSettings& settings,
+                            int line) const;
+    Millis parse_duration(const std::string& key, std::string_view name,
+                          std::string_view value, int line) const;
+    int parse_count(const std::string& key, std::string_view name,
+                    std::string_view value, int line) const;
+
+    void finish();
+    void match_vips();
+    void choose_node();
+    std::string default_node() const;
+    void check_control_socket(const std::string& field, const std::string& value,
+                              int line) const;
+
+    const std::string& source_;
+    const ConfigOverrides& overrides_;
+    Config config_;
+    std::map<std::string, int> first_line_;            // key -> line it was set on
+    std::map<std::string, std::string> node_by_key_;   // node_key(node) -> node
+    std::vector<Vip> vips_;                            // in file order
+    int ha_name_line_ = 0;
+    int nodes_line_ = 0;
+    int node_line_ = 0;  // HA_NODE
+};
+
+Config Parser::parse(std::string_view text) {
+    // Checked here too (not only in load_config) so that line numbers stay
+    // far below INT_MAX whatever the caller passes.
+    if (text.size() > kMaxFileBytes) {
+        fail(0, "file is larger than " + std::to_string(kMaxFileBytes) + " bytes");
+    }
+    int line = 0;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        auto end = text.find('\n', pos);
+        if (end == std::string_view::npos) end = text.size();
+        ++line;
+        parse_line(text.substr(pos, end - pos), line);
+        pos = end + 1;
+    }
+    finish();
+    return std::move(config_);
+}
+
+void Parser::parse_line(std::string_view raw, int line) {
+    if (!raw.empty() && raw.back() == '\r') raw.remove_suffix(1);  // CRLF files
+    if (raw.size() > kMaxLineLength) {
+        fail(line, "line is longer than " + std::to_string(kMaxLineLength) +
+                       " characters: " + quoted(raw));
+    }
+    if (raw.find('\0') != std::string_view::npos) {
+        fail(line, "line contains a NUL byte: " + quoted(raw));
+    }
+    std::string_view text = trim(raw);
+    if (text.empty() || text.front() == '#') return;
+    constexpr std::string_view kExport = "export";
+    if (text.starts_with(kExport) && text.size() > kExport.size() &&
+        is_blank(text[kExport.size()])) {
+        text = trim(text.substr(kExport.size()));
+    }
+    const auto eq = text.find('=');
+    if (eq == std::string_view::npos) {
+        fail(line, "expected KEY=value, got " + quoted(text));
+    }
+    const std::string key(trim(text.substr(0, eq)));
+    if (!is_valid_key(key)) {
+        fail(line, "invalid key name " + quoted(key) +
+                       " (must match [A-Za-z_][A-Za-z0-9_]*)");
+    }
+    const std::string value = parse_value(key, text.substr(eq + 1), line);
+    if (const auto [it, inserted] = first_line_.emplace(key, line); !inserted) {
+        fail(line, key + " set again (first at line " + std::to_string(it->second) + ")");
+    }
+    assign(key, value, line);
+}
+
+// raw is everything after '='. As in the shell, '#' starts a comment only at
+// the start of a word, so "a#b" is a value but "a #b" is "a".
+std::string Parser::parse_value(std::string_view key, std::string_view raw,
+                                int line) const {
+    std::size_t lead = 0;
+    while (lead < raw.size() && is_blank(raw[lead])) ++lead;
+    const std::string_view rest = raw.substr(lead);
+    if (!rest.empty() && (rest.front() == '"' || rest.front() == '\'')) {
+        const char quote = rest.front();
+        const auto close = rest.find(quote, 1);
+        if (close == std::string_view::npos) {
+            fail(line, std::string(key) + ": unterminated " + quote +
+                           " quote in value " + quoted(rest));
+        }
+        const std::string_view after = rest.substr(close + 1);
+        const std::string_view tail = trim(after);
+        const bool comment = !tail.empty() && tail.front() == '#' && is_blank(after.front());
+        if (!tail.empty() && !comment) {
+            fail(line, std::string(key) + ": unexpected text " + quoted(tail) +
+                           " after closing quote in " + quoted(rest));
+        }
+        return std::string(rest.substr(1, close - 1));
+    }
+    std::string_view value = raw;
+    for (std::size_t i = 1; i < value.size(); ++i) {
+        if (value[i] == '#' && is_blank(value[i - 1])) {
+            value = value.substr(0, i);
+            break;
+        }
+    }
+    return std::string(trim(value));
+}
+
+void Parser::assign(const std::string& key, const std::string& value, int line) {
+    if (key == "HA_NAME") {
+        set_ha_name(value, line);
+    } else if (key == "HA_CLUSTER_NODES") {
+        set_cluster_nodes(value, line);
+    } else if (key == "HA_VOL_SERVER") {
+        // GlusterFS legacy (the shared-storage server); nothing to do here.
+    } else if (key == "HA_NODE") {
+        set_node(value, line);
+    } else if (key == "HA_CONTROL_SOCKET") {
+        set_control_socket(value, line);
+    } else if (key == "HA_CONTROL_GROUP") {
+        config_.control_group = value;
+    } else if (key == "HA_NFSD_PIDFILE") {
+        set_nfsd_pidfile(value, line);
+    } else if (key == "HA_NFSD_COMM") {
+        set_nfsd_comm(value, line);
+    } else if (key == "HA_NFSD_ADDRESS") {
+        set_nfsd_address(value, line);
+    } else if (key == "HA_DBUS_NAME") {
+        set_dbus_name(value, line);
+    } else if (key == "HA_EVENT_LOG_SIZE") {
+        set_event_log_size(value, line);
+    } else if (key.starts_with(kMonitorPrefix)) {
+        set_monitor(key, value, line);
+    } else if (key.starts_with(kVipPrefix)) {
+        // Matched against HA_CLUSTER_NODES in finish(): it may come later.
+        vips_.push_back({key, value, line});
+    } else {
+        // A typo in an optional key must not stop the cluster, but it should
+        // not go unnoticed either.
+        warn(line, "unknown key " + key + " ignored");
+    }
+}
+
+void Parser::set_ha_name(const std::string& value, int line) {
+    if (!is_valid_ha_name(value)) {
+        fail(line, "HA_NAME: " + quoted(value) + " must be 1 to " +
+                       std::to_string(kMaxHaNameLength) +
+                       " characters of letters, digits, '_' and '-'");
+    }
+    config_.ha_name = value;
+    ha_name_line_ = line;
+}
+
+void Parser::set_cluster_nodes(const std::string& value, int line) {
+    if (trim(value).empty()) fail(line, "HA_CLUSTER_NODES: no nodes in " + quoted(value));
+    std::set<std::string> seen;  // lower case: host names ignore case
+    for (const auto item : split(value, ',')) {
+        const std::string node(trim(item));
+        if (node.empty()) {
+            fail(line, "HA_CLUSTER_NODES: empty node name in " + quoted(value));
+        }
+        if (!is_valid_host_name(node)) {
+            fail(line, "HA_CLUSTER_NODES: " + quoted(node) + " is not a valid host name");
+        }
+        if (!seen.insert(lower(node)).second) {
+            fail(line, "HA_CLUSTER_NODES: node " + quoted(node) + " is listed twice");
+        }
+        // "a-b" and "a.b" would both need VIP_a_b.
+        const auto [it, inserted] = node_by_key_.emplace(node_key(node), node);
+        if (!inserted) {
+            fail(line, "HA_CLUSTER_NODES: nodes " + quoted(it->second) + " and " +
+                           quoted(node) + " would share " + std::string(kVipPrefix) +
+                           it->first);
+        }
+        config_.cluster_nodes.push_back(node);
+    }
+    nodes_line_ = line;
+}
+
+void Parser::set_node(const std::string& value, int line) {
+    if (!is_valid_host_name(value)) {
+        fail(line, "HA_NODE: " + quoted(value) + " is not a valid host name");
+    }
+    config_.node = value;
+    node_line_ = line;
+}
+
+void Parser::check_control_socket(const std::string& field, const std::string& value,
+                                  int line) const {
+    if (value.empty() || value.front() != '/') {
+        fail(line, field + ": " + quoted(value) + " is not an absolute path");
+    }
+    if (value.size() > kMaxSocketPathLength) {
+        fail(line, field + ": " + quoted(value) + " is longer than " +
+                       std::to_string(kMaxSocketPathLength) +
+                       " characters, the limit for a unix socket path");
+    }
+}
+
+void Parser::set_control_socket(const std::string& value, int line) {
+    check_control_socket("HA_CONTROL_SOCKET", value, line);
+    config_.control_socket = value;
+}
+
+// Empty keeps the default: try default_pidfiles() in order.
+void Parser::set_nfsd_pidfile(const std::string& value, int line) {
+    if (!value.empty() && value.front() != '/') {
+        fail(line, "HA_NFSD_PIDFILE: " + quoted(value) + " is not an absolute path");
+    }
+    config_.nfsd_pidfile = value;
+}
+
+void Parser::set_nfsd_comm(const std::string& value, int line) {
+    if (value.empty() || value.size() > kMaxCommLength) {
+        fail(line, "HA_NFSD_COMM: " + quoted(value) + " must be 1 to " +
+                       std::to_string(kMaxCommLength) +
+                       " characters (the kernel's process name limit)");
+    }
+    config_.nfsd_comm = value;
+}
+
+void Parser::set_nfsd_address(const std::string& value, int line) {
+    const auto endpoint = parse_endpoint(value);
+    if (!endpoint) {
+        fail(line, "HA_NFSD_ADDRESS: " + quoted(value) +
+                       " is not IPv4:port or [IPv6]:port with port 1..65535");
+    }
+    config_.nfsd_address = *endpoint;
+}
+
+void Parser::set_dbus_name(const std::string& value, int line) {
+    if (!is_valid_dbus_name(value)) {
+        fail(line, "HA_DBUS_NAME: " + quoted(value) + " is not a valid D-Bus name");
+    }
+    config_.dbus_name = value;
+}
+
+void Parser::set_event_log_size(const std::string& value, int line) {
+    const auto size = parse_integer<long long>(value);
+    if (!size || *size < kMinEventLogSize || *size > kMaxEventLogSize) {
+        fail(line, "HA_EVENT_LOG_SIZE: " + quoted(value) + " is not an integer from " +
+                       std::to_string(kMinEventLogSize) + " to " +
+                       std::to_string(kMaxEventLogSize));
+    }
+    config_.event_log_size = static_cast<std::size_t>(*size);
+}
+
+void Parser::set_monitor(const std::string& key, const std::string& value, int line) {
+    const std::string_view suffix = std::string_view(key).substr(kMonitorPrefix.size());
+    std::string name;
+    if (suffix == "PID") {
+        name = "pid";
+    } else if (suffix == "RPC_NULL") {
+        name = "rpc-null";
+    } else {
+        fail(line, key + ": unknown monitor " + quoted(suffix) +
+                       " (known: HA_MONITOR_PID, HA_MONITOR_RPC_NULL)");
+    }
+    // Work on a copy so that the settings are only changed when all is well.
+    MonitorSettings settings = config_.monitors.at(name);
+    std::set<std::string_view> given;
+    for (const auto word : words(value)) {
+        const auto eq = word.find('=');
+        if (eq == std::string_view::npos) {
+            fail(line, key + ": " + quoted(word) + " is not name=value");
+        }
+        const auto option = word.substr(0, eq);
+        if (!given.insert(option).second) {
+            fail(line, key + ": monitor option " + quoted(option) + " given twice");
+        }
+        set_monitor_option(key, option, word.substr(eq + 1), settings, line);
+    }
+    // Probes are never more than interval + jitter apart only if the jitter
+    // is a fraction of the interval.
+    if (settings.jitter > settings.interval) {
+        fail(line, key + ": jitter " + std::to_string(settings.jitter.count()) +
+                       "ms exceeds interval " +
+                       std::to_string(settings.interval.count()) + "ms");
+    }
+    config_.monitors[name] = settings;
+}
+
+void Parser::set_monitor_option(const std::string& key, std::string_view name,
+                                std::string_view value, MonitorSettings& settings,
+                                int line) const {
+    const std::string shown = key + ": " + std::string(name);
+    if (name == "interval" || name == "timeout") {
+        const Millis d = parse_duration(key, name, value, line);
+        if (d <= Millis{0}) {
+            fail(line, shown + " must be positive, got " + quoted(value));
+        }
+        if (d > kMaxPeriod) {
+            fail(line, shown + " must be at most 1 hour, got " + quoted(value));
+        }
+        (name == "interval" ? settings.interval : settings.timeout) = d;
+    } else if (name == "jitter") {
+        const Millis d = parse_duration(key, name, value, line);
+        if (d < Millis{0}) {
+            fail(line, shown + " must not be negative, got " + quoted(value));
+        }
+        settings.jitter = d;  // bounded by the interval in set_monitor()
+    } else if (name == "rise") {
+        settings.rise = parse_count(key, name, value, line);
+    } else if (name == "fall") {
+        settings.fall = parse_count(key, name, value, line);
+    } else if (name == "enabled") {
+        const auto enabled = parse_bool(value);
+        if (!enabled) {
+            fail(line, shown + ": " + quoted(value) +
+                           " is not yes, no, true, false, 1 or 0");
+        }
+        settings.enabled = *enabled;
+    } else {
+        fail(line, key + ": unknown monitor option " + quoted(name));
+    }
+}
+
+// An integer with a unit; the unit is required because a bare "5" is as
+// likely meant as seconds as milliseconds.
+Millis Parser::parse_duration(const std::string& key, std::string_view name,
+                              std::string_view value, int line) const {
+    const std::string shown = key + ": " + std::string(name) + " " + quoted(value);
+    std::string_view number = value;
+    Millis::rep scale = 1;
+    if (number.ends_with("ms")) {
+        number.remove_suffix(2);
+    } else if (number.ends_with("s")) {
+        number.remove_suffix(1);
+        scale = 1000;
+    } else {
+        fail(line, shown + " needs a unit (ms or s), e.g. 500ms or 2s");
+    }
+    const auto n = parse_integer<Millis::rep>(number);
+    if (!n) fail(line, shown + " is not a whole number of ms or s");
+    constexpr auto kMax = std::numeric_limits<Millis::rep>::max();
+    constexpr auto kMin = std::numeric_limits<Millis::rep>::min();
+    if (*n > kMax / scale || *n < kMin / scale) fail(line, shown + " is out of range");
+    return Millis{*n * scale};
+}
+
+int Parser::parse_count(const std::string& key, std::string_view name,
+                        std::string_view value, int line) const {
+    const auto n = parse_integer<long long>(value);
+    if (!n || *n < kMinRiseFall || *n > kMaxRiseFall) {
+        fail(line, key + ": " + std::string(name) + " " + quoted(value) +
+                       " is not an integer from " + std::to_string(kMinRiseFall) +
+                       " to " + std::to_string(kMaxRiseFall));
+    }
+    return static_cast<int>(*n);
+}
+
+void Parser::finish() {
+    if (ha_name_line_ == 0) fail(0, "HA_NAME is not set");
+    if (nodes_line_ == 0) fail(0, "HA_CLUSTER_NODES is not set");
+    match_vips();
+    if (overrides_.control_socket) {
+        check_control_socket("--socket", *overrides_.control_socket, 0);
+        config_.control_socket = *overrides_.control_socket;
+    }
+    choose_node();
+}
+
+void Parser::match_vips() {
+    std::map<std::string, std::string> key_by_address;  // canonical -> VIP_ key
+    for (const auto& vip : vips_) {
+        const auto node = node_by_key_.find(vip.key.substr(kVipPrefix.size()));
+        if (node == node_by_key_.end()) {
+            warn(vip.line, vip.key + ": no such node in HA_CLUSTER_NODES");
+            continue;
+        }
+        const auto address = canonical_address(vip.value);
+        if (!address) {
+            fail(vip.line, vip.key + ": " + quoted(vip.value) +
+                               " is not an IPv4 or IPv6 address");
+        }
+        // Two nodes holding one address would fight over it.
+        const auto [used, inserted] = key_by_address.emplace(*address, vip.key);
+        if (!inserted) {
+            fail(vip.line, vip.key + ": address " + vip.value + " already used by " +
+                               used->second);
+        }
+        config_.vips[node->second] = vip.value;
+    }
+    for (const auto& node : config_.cluster_nodes) {
+        if (!config_.vips.contains(node)) {
+            fail(nodes_line_, "node " + quoted(node) + " in HA_CLUSTER_NODES has no " +
+                                  std::string(kVipPrefix) + node_key(node));
+        }
+    }
+}
+
+// gethostname() may give "node-1" while HA_CLUSTER_NODES lists
+// "node-1.example.com" (or the other way round); accept the listed spelling
+// when it is unambiguous instead of making every FQDN cluster set HA_NODE.
+std::string Parser::default_node() const {
+    const auto& nodes = config_.cluster_nodes;
+    const std::string short_name = short_host_name();
+    const auto listed = [&](const std::string& n) {
+        return std::find(nodes.begin(), nodes.end(), n) != nodes.end();
+    };
+    if (short_name.empty() || listed(short_name)) return short_name;
+    std::vector<std::string> matches;
+    for (const auto& node : nodes) {
+        if (std::string_view(node).substr(0, node.find('.')) == short_name) {
+            matches.push_back(node);
+        }
+    }
+    return matches.size() == 1 ? matches.front() : short_name;
+}
+
+void Parser::choose_node() {
+    int line = nodes_line_;
+    if (overrides_.node) {
+        config_.node = *overrides_.node;
+    } else if (node_line_ != 0) {
+        line = node_line_;  // config_.node already holds HA_NODE
+    } else {
+        config_.node = default_node();
+    }
+    const auto& nodes = config_.cluster_nodes;
+    if (std::find(nodes.begin(), nodes.end(), config_.node) == nodes.end()) {
+        fail(line, "this node " + quoted(config_.node) +
+                       " is not in HA_CLUSTER_NODES (set HA_NODE or --node)");
+    }
+}
+
+std::string format_error(const std::string& file, int line, const std::string& message) {
+    if (line == 0) return file + ": " + message;
+    return file + ":" + std::to_string(line) + ": " + message;
+}
+
+// Closes the descriptor on every path out of read_config_file().
+class FileDescriptor {
+public:
+    explicit FileDescriptor(int fd) : fd_(fd) {}
+    ~FileDescriptor() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    FileDescriptor(const FileDescriptor&) = delete;
+    FileDescriptor& operator=(const FileDescriptor&) = delete;
+    int get() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+[[noreturn]] void fail_read(const std::string& path, int error) {
+    throw ConfigError(path, 0,
+                      "cannot read: " + std::error_code(error, std::generic_category()).message());
+}
+
+// Reads at most one byte more than the limit, so that a huge file (or
+// /dev/zero) is rejected without being read whole.
+std::string read_config_file(const std::string& path) {
+    const FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) fail_read(path, errno);
+    std::string text;
+    char buf[65536];
+    while (text.size() <= kMaxFileBytes) {
+        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            fail_read(path, errno);
+        }
+        if (n == 0) return text;
+        text.append(buf, static_cast<std::size_t>(n));
+    }
+    throw ConfigError(path, 0, "file is larger than " + std::to_string(kMaxFileBytes) + " bytes");
+}
+
+}  // namespace
+
+Millis MonitorSettings::detection_bound() const {
+    // Values from parse_config() are bounded (1 hour, fall <= 100), far from
+    // overflowing the 64-bit count.
+    const Millis period = std::max(interval + jitter, timeout);
+    return fall * period + timeout;
+}
+
+std::string Endpoint::to_string() const {
+    if (host.find(':') != std::string::npos) {
+        return "[" + host + "]:" + std::to_string(port);
+    }
+    return host + ":" + std::to_string(port);
+}
+
+ConfigError::ConfigError(const std::string& file, int line, const std::string& message)
+    : std::runtime_error(format_error(file, line, message)),
+      file_(file),
+      line_(line),
+      message_(message) {}
+
+std::string node_key(std::string_view node) {
+    std::string key(node);
+    std::replace_if(key.begin(), key.end(), [](char c) { return c == '-' || c == '.'; }, '_');
+    return key;
+}
+
+const std::vector<std::string>& default_pidfiles() {
+    static const std::vector<std::string> paths = {
+        "/var/run/ganesha/ganesha.pid",
+        "/var/run/ganesha.pid",
+        "/var/run/ganesha.nfsd.pid",
+    };
+    return paths;
+}
+
+Config parse_config(std::string_view text, const std::string& source,
+                    const ConfigOverrides& overrides) {
+    return Parser(source, overrides).parse(text);
+}
+
+Config load_config(const std::string& path, const ConfigOverrides& overrides) {
+    return parse_config(read_config_file(path), path, overrides);
+}
+
+}  // namespace gha

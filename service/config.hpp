@@ -1,0 +1,90 @@
+// Configuration of ganesha-had: the GlusterFS ganesha-ha.conf format (HA_NAME,
+// HA_CLUSTER_NODES, VIP_<node>) read unchanged, plus HA_* extension keys.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gha {
+
+using Millis = std::chrono::milliseconds;
+
+// Timings of one monitor; worst-case detection time is derived from these.
+struct MonitorSettings {
+    bool enabled = true;
+    Millis interval{1000};
+    Millis timeout{1000};
+    Millis jitter{0};  // each period is interval + uniform[0, jitter]
+    int rise = 2;      // consecutive successes to become healthy
+    int fall = 2;      // consecutive failures to become unhealthy
+
+    // fall periods plus the timeout of the last probe; a period is at least
+    // the timeout because probes never overlap.
+    Millis detection_bound() const;
+    bool operator==(const MonitorSettings&) const = default;
+};
+
+struct Endpoint {
+    std::string host;  // IPv4 or IPv6 literal
+    std::uint16_t port = 0;
+    std::string to_string() const;  // "127.0.0.1:2049", "[::1]:2049"
+    bool operator==(const Endpoint&) const = default;
+};
+
+struct Config {
+    std::string source;  // path the configuration was read from
+    std::string ha_name;
+    std::vector<std::string> cluster_nodes;   // in HA_CLUSTER_NODES order
+    std::map<std::string, std::string> vips;  // node name -> VIP address
+    std::string node;                         // this node
+    std::string control_socket = "/run/ganesha-ha/hactl.sock";
+    std::string control_group;  // group allowed to run changing commands
+    std::string nfsd_pidfile;   // empty: the first existing default path
+    std::string nfsd_comm = "ganesha.nfsd";
+    Endpoint nfsd_address{"127.0.0.1", 2049};
+    std::string dbus_name = "org.ganesha.nfsd";
+    std::size_t event_log_size = 1000;
+    // Keyed by monitor name: "pid", "rpc-null".
+    std::map<std::string, MonitorSettings> monitors;
+    // "file:line: ..." for keys that were ignored.
+    std::vector<std::string> warnings;
+};
+
+// Command-line values that win over the file.
+struct ConfigOverrides {
+    std::optional<std::string> node;
+    std::optional<std::string> control_socket;
+};
+
+// Thrown only at the configuration boundary. what() is "file:line: message"
+// (line 0 is left out when the problem is not on one line).
+class ConfigError : public std::runtime_error {
+public:
+    ConfigError(const std::string& file, int line, const std::string& message);
+    const std::string& file() const { return file_; }
+    int line() const { return line_; }
+    const std::string& message() const { return message_; }
+
+private:
+    std::string file_;
+    int line_;
+    std::string message_;
+};
+
+// GlusterFS spelling of a node name inside a key: '-' and '.' become '_'.
+std::string node_key(std::string_view node);
+
+// Default pid files, in the order they are tried.
+const std::vector<std::string>& default_pidfiles();
+
+Config parse_config(std::string_view text, const std::string& source,
+                    const ConfigOverrides& overrides);
+Config load_config(const std::string& path, const ConfigOverrides& overrides);
+
+}  // namespace gha

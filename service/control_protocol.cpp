@@ -1,0 +1,45 @@
+#include "service/control_protocol.hpp"
+
+namespace gha::control {
+
+nlohmann::json answer(int result, std::string text, nlohmann::json arguments) {
+    return {{"result", result}, {"text", std::move(text)}, {"arguments", std::move(arguments)}};
+}
+
+std::optional<Request> parse_request(std::string_view line, nlohmann::json& error) {
+    if (line.size() > kMaxRequestBytes) {
+        error = answer(Result::error, "request larger than 65536 bytes");
+        return std::nullopt;
+    }
+    auto json = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (json.is_discarded()) {
+        error = answer(Result::error, "request is not valid JSON");
+        return std::nullopt;
+    }
+    if (!json.is_object()) {
+        error = answer(Result::error, "request must be a JSON object");
+        return std::nullopt;
+    }
+    auto command = json.find("command");
+    if (command == json.end() || !command->is_string() || command->get_ref<const std::string&>().empty()) {
+        error = answer(Result::error, "request has no \"command\" string");
+        return std::nullopt;
+    }
+    Request request{command->get<std::string>()};
+    if (auto args = json.find("arguments"); args != json.end() && !args->is_null()) {
+        if (!args->is_object()) {
+            error = answer(Result::error, "\"arguments\" must be an object");
+            return std::nullopt;
+        }
+        request.arguments = *args;
+    }
+    return request;
+}
+
+std::string serialize_request(const Request& request) {
+    nlohmann::json json{{"command", request.command}};
+    if (!request.arguments.empty()) json["arguments"] = request.arguments;
+    return json.dump() + "\n";
+}
+
+}  // namespace gha::control

@@ -1,0 +1,39 @@
+// The control channel's envelope (ISC Kea's shape):
+//   request  {"command": "...", "arguments": {...}}  one line, <= 64 KiB
+//   response {"result": N, "text": "...", "arguments": {...}}
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+
+namespace gha::control {
+
+inline constexpr std::size_t kMaxRequestBytes = 64 * 1024;
+
+enum Result : int { success = 0, error = 1, unsupported = 2, empty = 3 };
+
+struct Request {
+    std::string command;
+    nlohmann::json arguments = nlohmann::json::object();
+};
+
+// Who is on the other end, from SO_PEERCRED.
+struct Caller {
+    pid_t pid = 0;
+    uid_t uid = 0;
+    gid_t gid = 0;
+};
+
+nlohmann::json answer(int result, std::string text,
+                      nlohmann::json arguments = nlohmann::json::object());
+
+// Parses one request line; on failure returns nullopt and sets `error` to a
+// ready result-1 answer that says what is wrong.
+std::optional<Request> parse_request(std::string_view line, nlohmann::json& error);
+
+std::string serialize_request(const Request& request);
+
+}  // namespace gha::control

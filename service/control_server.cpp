@@ -1,0 +1,161 @@
+#include "service/control_server.hpp"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <asio/read_until.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/write.hpp>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+namespace gha::control {
+
+using asio::local::stream_protocol;
+
+class ControlServer::Connection : public std::enable_shared_from_this<Connection> {
+public:
+    Connection(ControlServer& server, stream_protocol::socket socket)
+        : server_(server.token_), socket_(std::move(socket)), timer_(socket_.get_executor()),
+          open_(server.open_), idle_timeout_(server.options_.idle_timeout) {
+        ++*open_;
+    }
+    ~Connection() { --*open_; }
+
+    void start() {
+        caller_ = peer_credentials();
+        timer_.expires_after(idle_timeout_);
+        timer_.async_wait([weak = weak_from_this()](std::error_code ec) {
+            if (auto self = weak.lock(); self && !ec) self->socket_.close(ec);  // idle: drop it
+        });
+        // One byte more than the limit tells "too large" from "just fits".
+        asio::async_read_until(
+            socket_, asio::dynamic_buffer(input_, kMaxRequestBytes + 1), '\n',
+            [self = shared_from_this()](std::error_code ec, std::size_t n) { self->on_line(ec, n); });
+    }
+
+private:
+    Caller peer_credentials() {
+        ucred cred{};
+        socklen_t len = sizeof cred;
+        if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+            // Unknown caller: an impossible uid/gid so it is never authorized.
+            return Caller{0, static_cast<uid_t>(-1), static_cast<gid_t>(-1)};
+        }
+        return Caller{cred.pid, cred.uid, cred.gid};
+    }
+
+    void on_line(std::error_code ec, std::size_t n) {
+        if (ec == asio::error::not_found) return reply(answer(error, "request larger than 65536 bytes"));
+        auto server = server_.lock();
+        if (ec || !server) return;  // closed, idle timeout, or the server is gone
+        nlohmann::json response;
+        if (auto request = parse_request(std::string_view(input_).substr(0, n - 1), response)) {
+            ControlServer& owner = **server;
+            if (owner.on_request) owner.on_request(request->command);
+            response = owner.registry_.dispatch(*request, caller_);
+        }
+        reply(response);
+    }
+
+    void reply(const nlohmann::json& response) {
+        output_ = response.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+        asio::async_write(socket_, asio::buffer(output_),
+                          [self = shared_from_this()](std::error_code, std::size_t) {
+                              std::error_code ignored;
+                              self->timer_.cancel();
+                              self->socket_.shutdown(stream_protocol::socket::shutdown_both, ignored);
+                              self->socket_.close(ignored);
+                          });
+    }
+
+    std::weak_ptr<ControlServer*> server_;
+    stream_protocol::socket socket_;
+    asio::steady_timer timer_;
+    std::shared_ptr<std::size_t> open_;
+    std::chrono::milliseconds idle_timeout_;
+    Caller caller_;
+    std::string input_;
+    std::string output_;
+};
+
+ControlServer::ControlServer(asio::io_context& io, ServerOptions options,
+                             const CommandRegistry& registry)
+    : io_(io), options_(std::move(options)), registry_(registry), acceptor_(io) {
+    prepare_path();
+    stream_protocol::endpoint endpoint(options_.path);
+    acceptor_.open(endpoint.protocol());
+    // umask makes the socket 0660 from the first instant; chmod after bind
+    // would leave a window where it has the default mode.
+    const mode_t old_mask = ::umask(0117);
+    std::error_code ec;
+    acceptor_.bind(endpoint, ec);
+    ::umask(old_mask);
+    if (ec) throw std::runtime_error("cannot bind control socket " + options_.path + ": " + ec.message());
+    acceptor_.listen(16);
+    struct stat st {};
+    if (::stat(options_.path.c_str(), &st) == 0) {
+        inode_ = st.st_ino;
+        device_ = st.st_dev;
+    }
+    if (options_.group && ::chown(options_.path.c_str(), static_cast<uid_t>(-1), *options_.group) != 0)
+        throw std::runtime_error("cannot give control socket " + options_.path +
+                                 " to its group: " + std::strerror(errno));
+}
+
+ControlServer::~ControlServer() { close(); }
+
+// A socket file left by a crashed daemon is replaced; a live daemon, or a
+// path that is not a socket at all, is an error: never delete what is not ours.
+void ControlServer::prepare_path() {
+    const auto& path = options_.path;
+    if (path.size() >= sizeof(sockaddr_un::sun_path))
+        throw std::runtime_error("control socket path too long: " + path);
+    std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) {
+        std::error_code ec;
+        std::filesystem::create_directories(parent, ec);
+        if (ec) throw std::runtime_error("cannot create " + parent.string() + ": " + ec.message());
+    }
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) return;
+    if (!S_ISSOCK(st.st_mode))
+        throw std::runtime_error(path + " exists and is not a socket; not replacing it");
+    stream_protocol::socket probe(io_);
+    std::error_code ec;
+    probe.connect(stream_protocol::endpoint(path), ec);  // local connect does not block
+    if (!ec) throw std::runtime_error("another ganesha-had is live on " + path);
+    if (ec != asio::error::connection_refused)
+        throw std::runtime_error("cannot check control socket " + path + ": " + ec.message());
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+        throw std::runtime_error("cannot remove stale control socket " + path + ": " + std::strerror(errno));
+}
+
+void ControlServer::start() { accept(); }
+
+void ControlServer::accept() {
+    acceptor_.async_accept([this](std::error_code ec, stream_protocol::socket socket) {
+        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+        if (!ec) {
+            if (*open_ < options_.max_connections)
+                std::make_shared<Connection>(*this, std::move(socket))->start();
+            // else: the socket closes here; the client sees EOF and retries
+        }
+        accept();
+    });
+}
+
+void ControlServer::close() {
+    if (!acceptor_.is_open()) return;
+    std::error_code ignored;
+    acceptor_.close(ignored);
+    struct stat st {};
+    if (::lstat(options_.path.c_str(), &st) == 0 && st.st_ino == inode_ && st.st_dev == device_)
+        ::unlink(options_.path.c_str());
+}
+
+}  // namespace gha::control

@@ -1,0 +1,60 @@
+// ganesha-had's wiring: configuration, monitors, node state, event log,
+// control socket and systemd glue, all on one io_context.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "monitors/asio_clock.hpp"
+#include "monitors/monitor_session.hpp"
+#include "service/command_registry.hpp"
+#include "service/config.hpp"
+#include "service/control_server.hpp"
+#include "service/event_log.hpp"
+#include "service/nfsd_verdict.hpp"
+#include "service/systemd_notifier.hpp"
+
+namespace gha {
+
+class Daemon {
+public:
+    // Throws at this construction boundary (socket in use, bad group, ...).
+    Daemon(asio::io_context& io, Config config, ConfigOverrides overrides);
+    ~Daemon();
+
+    void start();  // monitors, signals, control socket; READY=1
+    void stop();   // STOPPING=1, everything closed; io.run() then returns
+
+    NfsdVerdict verdict() const;
+    nlohmann::json status() const;
+    const EventLog& events() const { return events_; }
+
+private:
+    void register_commands();
+    void build_monitors(const Config& old);
+    std::shared_ptr<MonitorSession> make_monitor(const std::string& name);
+    void on_monitor(const MonitorSession& monitor, Transition transition, const ProbeResult& result);
+    nlohmann::json reload();
+    void wait_for_signal();
+    bool may_change(const control::Caller& caller) const;
+    std::vector<MonitorStatus> monitor_statuses() const;
+
+    asio::io_context& io_;
+    Config config_;
+    ConfigOverrides overrides_;
+    AsioClock clock_;
+    EventLog events_;
+    SystemdNotifier systemd_;
+    std::optional<gid_t> control_gid_;
+    control::CommandRegistry registry_;
+    std::unique_ptr<control::ControlServer> server_;
+    std::map<std::string, std::shared_ptr<MonitorSession>> monitors_;
+    asio::signal_set signals_;
+    TimePoint started_;
+    bool stopping_ = false;
+};
+
+}  // namespace gha

@@ -1,0 +1,23 @@
+// The OCF-style verdict on the local ganesha.nfsd, from its monitors:
+// 0 running and healthy, 7 not running, 1 anything else (hung, unknown).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "monitors/monitor_session.hpp"
+
+namespace gha {
+
+struct NfsdVerdict {
+    enum Code : int { running = 0, failed = 1, not_running = 7 };
+    Code code = failed;
+    std::string text;
+};
+
+// Reasons that mean "there is no server process", not "it is unwell".
+bool means_not_running(const std::string& reason);
+
+NfsdVerdict nfsd_verdict(const std::vector<MonitorStatus>& monitors);
+
+}  // namespace gha

@@ -1,0 +1,276 @@
+// The control channel: envelope parsing, the registry's single exception
+// boundary and permission check, and the real server on a Unix socket.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <asio/io_context.hpp>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "ctl/control_client.hpp"
+#include "service/command_registry.hpp"
+#include "service/control_server.hpp"
+
+namespace gha::control {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+TEST(ControlProtocol, ParsesAWellFormedRequest) {
+    json error;
+    auto r = parse_request(R"({"command":"events","arguments":{"since":4}})", error);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->command, "events");
+    EXPECT_EQ(r->arguments["since"], 4);
+    auto bare = parse_request(R"({"command":"status"})", error);
+    ASSERT_TRUE(bare);
+    EXPECT_TRUE(bare->arguments.is_object());
+}
+
+TEST(ControlProtocol, RejectsMalformedRequestsWithAReason) {
+    const std::pair<std::string, std::string> cases[] = {
+        {"{not json", "not valid JSON"},
+        {"[1,2]", "must be a JSON object"},
+        {R"({"arguments":{}})", "no \"command\""},
+        {R"({"command":7})", "no \"command\""},
+        {R"({"command":""})", "no \"command\""},
+        {R"({"command":"status","arguments":[1]})", "\"arguments\" must be an object"},
+        {std::string(kMaxRequestBytes + 1, ' '), "larger than 65536"},
+    };
+    for (const auto& [line, why] : cases) {
+        json error;
+        EXPECT_FALSE(parse_request(line, error)) << line;
+        EXPECT_EQ(error["result"], 1);
+        EXPECT_NE(error["text"].get<std::string>().find(why), std::string::npos) << error.dump();
+    }
+}
+
+class RegistryTest : public ::testing::Test {
+protected:
+    RegistryTest()
+        : registry([](const Caller& c) { return c.uid == 0; }) {
+        registry.add("read", "reads", false, [](const Request&, const Caller&) { return answer(0, "read ok"); });
+        registry.add("write", "writes", true, [this](const Request&, const Caller&) {
+            ++writes;
+            return answer(0, "written");
+        });
+        registry.add("boom", "throws", false, [](const Request&, const Caller&) -> json {
+            throw std::runtime_error("disk on fire");
+        });
+        registry.add("typed", "bad argument type", false, [](const Request& r, const Caller&) {
+            return answer(0, std::to_string(r.arguments.value("n", 0)));
+        });
+    }
+    CommandRegistry registry;
+    int writes = 0;
+    Caller root{1, 0, 0};
+    Caller user{2, 1000, 1000};
+};
+
+TEST_F(RegistryTest, UnknownCommandIsResultTwo) {
+    auto r = registry.dispatch({"frobnicate"}, root);
+    EXPECT_EQ(r["result"], 2);
+    EXPECT_NE(r["text"].get<std::string>().find("frobnicate"), std::string::npos);
+}
+
+TEST_F(RegistryTest, ChangingCommandsNeedAnAuthorizedCaller) {
+    auto denied = registry.dispatch({"write"}, user);
+    EXPECT_EQ(denied["result"], 1);
+    EXPECT_NE(denied["text"].get<std::string>().find("permission denied"), std::string::npos);
+    EXPECT_EQ(writes, 0);
+    EXPECT_EQ(registry.dispatch({"read"}, user)["result"], 0);
+    EXPECT_EQ(registry.dispatch({"write"}, root)["result"], 0);
+    EXPECT_EQ(writes, 1);
+}
+
+TEST_F(RegistryTest, HandlerExceptionsBecomeResultOne) {
+    auto r = registry.dispatch({"boom"}, root);
+    EXPECT_EQ(r["result"], 1);
+    EXPECT_NE(r["text"].get<std::string>().find("disk on fire"), std::string::npos);
+    Request typed{"typed", {{"n", "not a number"}}};
+    EXPECT_EQ(registry.dispatch(typed, root)["result"], 1);
+}
+
+TEST_F(RegistryTest, ListCommandsIsBuiltIn) {
+    auto r = registry.dispatch({"list-commands"}, user);
+    ASSERT_EQ(r["result"], 0);
+    std::vector<std::string> names;
+    for (const auto& c : r["arguments"]["commands"]) names.push_back(c["name"]);
+    EXPECT_EQ(names, (std::vector<std::string>{"boom", "list-commands", "read", "typed", "write"}));
+}
+
+// A real server on a socket in a scratch directory, its loop on a thread.
+class ServerTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir = std::filesystem::temp_directory_path() / ("gha-ctl-" + std::to_string(::getpid()));
+        std::filesystem::create_directories(dir);
+        path = (dir / "hactl.sock").string();
+        registry.add("write", "writes", true, [](const Request&, const Caller&) { return answer(0, "written"); });
+        registry.add("whoami", "caller", false, [](const Request&, const Caller& c) {
+            return answer(0, "", {{"uid", c.uid}, {"pid", c.pid}});
+        });
+    }
+    void TearDown() override {
+        stop();
+        std::filesystem::remove_all(dir);
+    }
+    void start(std::chrono::milliseconds idle = 5000ms) {
+        server = std::make_unique<ControlServer>(io, ServerOptions{path, std::nullopt, idle}, registry);
+        server->start();
+        work.emplace(io.get_executor());
+        thread = std::thread([this] { io.run(); });
+    }
+    void stop() {
+        if (!thread.joinable()) return;
+        asio::post(io, [this] { server->close(); });
+        work.reset();  // run() returns once the close has run and nothing is pending
+        thread.join();
+    }
+    json call(const Request& r) {
+        ClientError e;
+        auto answer = control::call(path, r, 2000ms, e);
+        EXPECT_EQ(e.kind, ClientError::none) << e.text;
+        return answer;
+    }
+    // Sends raw bytes and returns everything the server answers until EOF.
+    std::string raw(const std::string& bytes, std::chrono::milliseconds wait = 3000ms) {
+        int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un a{};
+        a.sun_family = AF_UNIX;
+        std::strcpy(a.sun_path, path.c_str());
+        EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+        timeval tv{static_cast<time_t>(wait.count() / 1000), static_cast<suseconds_t>((wait.count() % 1000) * 1000)};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+        std::string out;
+        char buf[4096];
+        ssize_t n;
+        while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<std::size_t>(n));
+        ::close(fd);
+        return out;
+    }
+
+    asio::io_context io;
+    CommandRegistry registry{[](const Caller& c) { return c.uid == 0; }};
+    std::unique_ptr<ControlServer> server;
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+    std::thread thread;
+    std::filesystem::path dir;
+    std::string path;
+};
+
+TEST_F(ServerTest, AnswersOneRequestAndSeesTheCallersCredentials) {
+    start();
+    auto r = call({"whoami"});
+    EXPECT_EQ(r["result"], 0);
+    EXPECT_EQ(r["arguments"]["uid"], ::getuid());
+    EXPECT_EQ(r["arguments"]["pid"], ::getpid());
+}
+
+TEST_F(ServerTest, SocketIsCreatedWithMode0660) {
+    start();
+    struct stat st {};
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISSOCK(st.st_mode));
+    EXPECT_EQ(st.st_mode & 0777, 0660u);
+}
+
+TEST_F(ServerTest, BadJsonAndOversizeRequestsGetResultOneAndTheServerGoesOn) {
+    start();
+    auto bad = json::parse(raw("{oops\n"));
+    EXPECT_EQ(bad["result"], 1);
+    auto big = json::parse(raw(std::string(kMaxRequestBytes + 10, 'x') + "\n"));
+    EXPECT_EQ(big["result"], 1);
+    EXPECT_NE(big["text"].get<std::string>().find("larger than"), std::string::npos);
+    EXPECT_EQ(call({"whoami"})["result"], 0);
+}
+
+TEST_F(ServerTest, AnIdleConnectionIsClosed) {
+    start(100ms);
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(raw("{\"command\":", 3000ms), "");  // no newline ever comes
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 2000ms);
+    EXPECT_EQ(call({"whoami"})["result"], 0);
+}
+
+TEST_F(ServerTest, AnUnprivilegedCallerCannotChangeAnything) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to become another uid";
+    start();
+    ::chmod(path.c_str(), 0666);  // let uid 65534 reach it; SO_PEERCRED must still stop it
+    ::chmod(dir.c_str(), 0755);
+    const pid_t child = ::fork();
+    if (child == 0) {
+        if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(90);
+        ClientError e;
+        auto r = control::call(path, {"write"}, 2000ms, e);
+        if (e.kind != ClientError::none) ::_exit(91);
+        const bool denied = r["result"] == 1 && r["text"].get<std::string>().find("permission denied") != std::string::npos;
+        auto whoami = control::call(path, {"whoami"}, 2000ms, e);
+        ::_exit(denied && whoami["result"] == 0 && whoami["arguments"]["uid"] == 65534 ? 0 : 92);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    EXPECT_EQ(call({"write"})["result"], 0);  // root may
+}
+
+TEST_F(ServerTest, AStaleSocketFileIsReplaced) {
+    {   // a socket file nobody listens on, as a crashed daemon leaves it
+        int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un a{};
+        a.sun_family = AF_UNIX;
+        std::strcpy(a.sun_path, path.c_str());
+        ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+        ::close(fd);
+    }
+    start();
+    EXPECT_EQ(call({"whoami"})["result"], 0);
+}
+
+TEST_F(ServerTest, ALiveDaemonOnThePathIsNotDisplaced) {
+    start();
+    asio::io_context other;
+    EXPECT_THROW(ControlServer(other, ServerOptions{path, std::nullopt}, registry), std::runtime_error);
+    EXPECT_EQ(call({"whoami"})["result"], 0);  // the first one still answers
+}
+
+TEST_F(ServerTest, APathThatIsNotASocketIsLeftAlone) {
+    std::ofstream(path) << "operator's file";
+    asio::io_context other;
+    try {
+        ControlServer s(other, ServerOptions{path, std::nullopt}, registry);
+        FAIL() << "bound over a regular file";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("not a socket"), std::string::npos);
+    }
+    std::ifstream in(path);
+    std::string content((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(content, "operator's file");
+}
+
+TEST_F(ServerTest, CloseRemovesTheSocketFile) {
+    start();
+    stop();
+    EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+TEST(ControlClient, SaysClearlyWhenNoDaemonIsThere) {
+    ClientError e;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = call("/nonexistent/hactl.sock", {"status"}, 2000ms, e);
+    EXPECT_TRUE(r.is_null());
+    EXPECT_EQ(e.kind, ClientError::unreachable);
+    EXPECT_NE(e.text.find("not reachable"), std::string::npos);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 100ms);
+}
+
+}  // namespace
+}  // namespace gha::control

@@ -1,0 +1,47 @@
+#include "service/nfsd_verdict.hpp"
+
+#include <gtest/gtest.h>
+
+namespace gha {
+namespace {
+
+MonitorStatus monitor(std::string kind, Health health, std::string reason = "ok") {
+    MonitorStatus s;
+    s.name = kind;
+    s.kind = kind;
+    s.health = health;
+    s.last = {health == Health::healthy ? Outcome::success : Outcome::failure, std::move(reason), "detail"};
+    return s;
+}
+
+TEST(NfsdVerdict, HealthyWhenEveryMonitorIs) {
+    EXPECT_EQ(nfsd_verdict({monitor("pid", Health::healthy), monitor("rpc-null", Health::healthy)}).code,
+              NfsdVerdict::running);
+}
+
+TEST(NfsdVerdict, ADeadProcessIsNotRunningEvenIfOthersHaveNotNoticed) {
+    for (const char* reason : {"exited", "no-pidfile", "stale-pidfile"})
+        EXPECT_EQ(nfsd_verdict({monitor("pid", Health::unhealthy, reason), monitor("rpc-null", Health::healthy)}).code,
+                  NfsdVerdict::not_running)
+            << reason;
+}
+
+TEST(NfsdVerdict, AHungServerIsFailedNotStopped) {
+    auto v = nfsd_verdict({monitor("pid", Health::healthy), monitor("rpc-null", Health::unhealthy, "timeout")});
+    EXPECT_EQ(v.code, NfsdVerdict::failed);
+    EXPECT_NE(v.text.find("timeout"), std::string::npos);
+}
+
+TEST(NfsdVerdict, RefusedMeansNotRunningOnlyWithoutALiveProcess) {
+    EXPECT_EQ(nfsd_verdict({monitor("pid", Health::healthy), monitor("rpc-null", Health::unhealthy, "refused")}).code,
+              NfsdVerdict::failed);
+    EXPECT_EQ(nfsd_verdict({monitor("rpc-null", Health::unhealthy, "refused")}).code, NfsdVerdict::not_running);
+}
+
+TEST(NfsdVerdict, UnknownOrNoMonitorsIsFailed) {
+    EXPECT_EQ(nfsd_verdict({monitor("pid", Health::unknown)}).code, NfsdVerdict::failed);
+    EXPECT_EQ(nfsd_verdict({}).code, NfsdVerdict::failed);
+}
+
+}  // namespace
+}  // namespace gha

@@ -1,0 +1,328 @@
+// ganesha-had and ganesha-hactl, the real binaries, against a real
+// ganesha.nfsd (MEM FSAL) on loopback with a private dbus-daemon. Every wait
+// is a condition with a deadline; latencies are taken from the daemon's own
+// monotonic event timestamps, not from how fast the test happens to poll.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <time.h>
+
+#include <filesystem>
+#include <functional>
+
+#include "ctl/control_client.hpp"
+#include "tests/support/ganesha_lab.hpp"
+#include "tests/support/notify_socket.hpp"
+
+namespace gha {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+const std::string kBin = GHA_BINARY_DIR;
+
+long long monotonic_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
+}
+
+// A port per test so a previous test's sockets never matter.
+std::uint16_t test_port() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    const auto h = std::hash<std::string>{}(std::string(info->test_suite_name()) + info->name());
+    return static_cast<std::uint16_t>(21000 + h % 2000);
+}
+
+class DaemonTest : public ::testing::Test {
+protected:
+    // Fast timings so the suite is quick; the defaults are exercised by the bench.
+    static constexpr auto kRpc = "interval=200ms timeout=200ms rise=2 fall=2";
+
+    void SetUp() override {
+        dbus.emplace(dir.path());
+        lab::GaneshaOptions g;
+        g.dir = dir.file("nfsd");
+        g.port = test_port();
+        g.dbus_address = dbus->address();
+        ganesha.emplace(g);
+        ganesha->start();
+        socket = dir.file("hactl.sock");
+        config = dir.file("ganesha-ha.conf");
+        write_config(kRpc);
+    }
+
+    std::string config_text(const std::string& rpc_options) const {
+        return "# test cluster\n"
+               "HA_NAME=\"test\"\n"
+               "HA_CLUSTER_NODES=\"node1,node2\"\n"
+               "VIP_node1=\"192.0.2.1\"\n"
+               "VIP_node2=\"192.0.2.2\"\n"
+               "HA_NFSD_PIDFILE=\"" + ganesha->pidfile() + "\"\n"
+               "HA_NFSD_ADDRESS=\"127.0.0.1:" + std::to_string(ganesha->port()) + "\"\n"
+               "HA_MONITOR_PID=\"interval=200ms\"\n"
+               "HA_MONITOR_RPC_NULL=\"" + rpc_options + "\"\n";
+    }
+    void write_config(const std::string& rpc_options) { lab::write_file(config, config_text(rpc_options)); }
+
+    void start_had(lab::Env env = {}) {
+        had.emplace(kBin, config, "node1", socket, env);
+        had->start();
+    }
+
+    json call(const std::string& command, json arguments = json::object()) {
+        control::ClientError error;
+        auto answer = control::call(socket, {command, std::move(arguments)}, 2000ms, error);
+        EXPECT_EQ(error.kind, control::ClientError::none) << error.text;
+        return answer;
+    }
+    lab::CliResult cli(std::vector<std::string> args) { return lab::run_cli(kBin, socket, std::move(args), 5000ms); }
+
+    json monitor_status(const std::string& name) {
+        const json status = call("status");  // keep it alive: the loop refers into it
+        for (const auto& m : status["arguments"]["monitors"])
+            if (m["name"] == name) return m;
+        return nullptr;
+    }
+    bool wait_verdict(int ocf, std::chrono::milliseconds deadline) {
+        return lab::wait_until([&] { return call("monitor")["arguments"]["ocf"] == ocf; }, deadline, 5ms);
+    }
+    // The first transition event of `monitor` to `to` after sequence `after`.
+    json wait_event(const std::string& monitor, const std::string& to, std::uint64_t after,
+                    std::chrono::milliseconds deadline) {
+        json found;
+        lab::wait_until(
+            [&] {
+                const json events = call("events", {{"since", after}});  // the loop refers into it
+                for (const auto& e : events["arguments"]["events"])
+                    if (e["type"] == "monitor" && e["subject"] == monitor && e["fields"]["to"] == to) {
+                        found = e;
+                        return true;
+                    }
+                return false;
+            },
+            deadline, 5ms);
+        return found;
+    }
+    std::uint64_t last_event() { return call("status")["arguments"]["last_event"]; }
+    void wait_healthy() {
+        ASSERT_TRUE(wait_verdict(0, 5000ms)) << call("status").dump(2) << lab::tail_file(had->log_path());
+    }
+
+    lab::TempDir dir;
+    std::optional<lab::DbusDaemon> dbus;
+    std::optional<lab::Ganesha> ganesha;
+    std::optional<lab::Had> had;
+    std::string socket, config;
+};
+
+TEST_F(DaemonTest, ReportsARunningGaneshaHealthy) {
+    start_had();
+    wait_healthy();
+    EXPECT_EQ(monitor_status("pid")["health"], "healthy");
+    EXPECT_EQ(monitor_status("rpc-null")["health"], "healthy");
+    EXPECT_NE(monitor_status("pid")["detail"].get<std::string>().find(std::to_string(ganesha->pid())),
+              std::string::npos);
+    auto r = cli({"monitor"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto table = cli({"status"});
+    EXPECT_EQ(table.exit_code, 0);
+    EXPECT_NE(table.out.find("HEALTHY"), std::string::npos) << table.out;
+    EXPECT_NE(table.out.find("rpc-null"), std::string::npos) << table.out;
+}
+
+TEST_F(DaemonTest, ASigkilledNfsdIsNotRunningWithin100ms) {
+    start_had();
+    wait_healthy();
+    const auto after = last_event();
+    const long long killed = monotonic_ns();
+    ASSERT_TRUE(ganesha->kill(SIGKILL));
+    // The test does not reap it: ganesha.nfsd stays a zombie, which the pidfd
+    // must still see as dead (kill -0 would not).
+    json event = wait_event("pid", "unhealthy", after, 2000ms);
+    ASSERT_FALSE(event.is_null()) << call("events").dump(2);
+    const double latency_ms = static_cast<double>(event["monotonic_ns"].get<long long>() - killed) / 1e6;
+    EXPECT_LT(latency_ms, 100.0);
+    EXPECT_EQ(event["fields"]["reason"], "exited");
+    auto r = cli({"monitor"});
+    EXPECT_EQ(r.exit_code, 7) << r.out << r.err;
+    EXPECT_TRUE(ganesha->wait_exited(2000ms));
+}
+
+TEST_F(DaemonTest, AStoppedNfsdIsFoundByTheRpcDeadlineAndRecoversAfterRise) {
+    start_had();
+    wait_healthy();
+    const auto bound_ms = monitor_status("rpc-null")["settings"]["detection_bound_ms"].get<long long>();
+    EXPECT_EQ(bound_ms, 600);
+    auto after = last_event();
+    const long long stopped = monotonic_ns();
+    ASSERT_TRUE(ganesha->kill(SIGSTOP));
+    json down = wait_event("rpc-null", "unhealthy", after, std::chrono::milliseconds(bound_ms + 3000));
+    ASSERT_FALSE(down.is_null()) << call("events").dump(2);
+    const double latency_ms = static_cast<double>(down["monotonic_ns"].get<long long>() - stopped) / 1e6;
+    EXPECT_LE(latency_ms, static_cast<double>(bound_ms) + 100.0);
+    EXPECT_EQ(down["fields"]["reason"], "timeout");
+    EXPECT_EQ(monitor_status("pid")["health"], "healthy");  // the process is there, just stuck
+    EXPECT_EQ(cli({"monitor"}).exit_code, 1);
+
+    after = last_event();
+    ASSERT_TRUE(ganesha->kill(SIGCONT));
+    json up = wait_event("rpc-null", "healthy", after, 5000ms);
+    ASSERT_FALSE(up.is_null());
+    EXPECT_EQ(cli({"monitor"}).exit_code, 0);
+}
+
+TEST_F(DaemonTest, FollowsARestartUnderANewPid) {
+    start_had();
+    wait_healthy();
+    const pid_t old_pid = ganesha->pid();
+    ASSERT_TRUE(ganesha->kill(SIGKILL));
+    ASSERT_TRUE(wait_verdict(7, 2000ms));
+    ganesha->restart();
+    ASSERT_NE(ganesha->pid(), old_pid);
+    ASSERT_TRUE(wait_verdict(0, 5000ms)) << call("status").dump(2);
+    EXPECT_NE(monitor_status("pid")["detail"].get<std::string>().find(std::to_string(ganesha->pid())),
+              std::string::npos);
+}
+
+TEST_F(DaemonTest, AMissingPidFileMeansNotRunning) {
+    start_had();
+    wait_healthy();
+    ganesha->stop();  // SIGTERM: ganesha removes its pid file
+    ASSERT_TRUE(wait_verdict(7, 3000ms));
+    // The pidfd reports the exit first; the next probe finds the pid file gone.
+    EXPECT_TRUE(lab::wait_until([&] { return monitor_status("pid")["reason"] == "no-pidfile"; }, 2000ms))
+        << monitor_status("pid").dump();
+}
+
+TEST_F(DaemonTest, TalksToSystemdThroughNotifySocket) {
+    test::NotifySocket notify(dir.file("notify.sock"));
+    start_had({{"NOTIFY_SOCKET", notify.path()}, {"WATCHDOG_USEC", "200000"}});
+    ASSERT_TRUE(notify.wait_for("READY=1", 2000ms)) << lab::tail_file(had->log_path());
+    // Pinged from a loop timer at half the interval: several within a second.
+    EXPECT_TRUE(lab::wait_until([&] { return notify.count("WATCHDOG=1") >= 3; }, 2000ms));
+    wait_healthy();
+
+    const auto before_kill = notify.messages().size();
+    ASSERT_TRUE(ganesha->kill(SIGKILL));
+    EXPECT_TRUE(notify.wait_for("STATUS=nfsd unhealthy", 2000ms, before_kill));
+
+    const auto before_hup = notify.messages().size();
+    ASSERT_TRUE(had->signal(SIGHUP));
+    ASSERT_TRUE(notify.wait_for("READY=1", 2000ms, before_hup));
+    const long reloading = notify.find("RELOADING=1", before_hup);
+    ASSERT_GE(reloading, 0);
+    EXPECT_NE(notify.messages()[static_cast<std::size_t>(reloading)].find("MONOTONIC_USEC="), std::string::npos);
+    EXPECT_LT(reloading, notify.find("READY=1", before_hup));
+
+    const auto before_term = notify.messages().size();
+    ASSERT_TRUE(had->signal(SIGTERM));
+    EXPECT_EQ(had->wait_exit(3000ms), 0);
+    EXPECT_GE(notify.find("STOPPING=1", before_term), 0);
+    EXPECT_FALSE(std::filesystem::exists(socket)) << "control socket left behind";
+}
+
+TEST_F(DaemonTest, AWatchdogForAnotherPidIsIgnored) {
+    test::NotifySocket notify(dir.file("notify.sock"));
+    start_had({{"NOTIFY_SOCKET", notify.path()}, {"WATCHDOG_USEC", "100000"}, {"WATCHDOG_PID", "1"}});
+    ASSERT_TRUE(notify.wait_for("READY=1", 2000ms));
+    EXPECT_EQ(call("status")["arguments"]["watchdog_interval_ms"], 0);
+    EXPECT_EQ(notify.count("WATCHDOG=1"), 0u);
+}
+
+TEST_F(DaemonTest, ReloadRejectsABadConfigAndKeepsTheOldOne) {
+    start_had();
+    wait_healthy();
+    write_config("interval=0ms timeout=200ms");
+    auto r = cli({"reload"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find(config + ":9:"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("interval"), std::string::npos) << r.err;
+    EXPECT_EQ(monitor_status("rpc-null")["settings"]["interval_ms"], 200);
+    EXPECT_EQ(cli({"monitor"}).exit_code, 0);
+
+    write_config("interval=300ms timeout=250ms rise=2 fall=3");
+    r = cli({"reload"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(monitor_status("rpc-null")["settings"]["interval_ms"], 300);
+    EXPECT_EQ(monitor_status("rpc-null")["settings"]["fall"], 3);
+    ASSERT_TRUE(wait_verdict(0, 3000ms));
+}
+
+TEST_F(DaemonTest, ASecondDaemonOnTheSameSocketRefusesToStart) {
+    start_had();
+    lab::Process second;
+    second.spawn({kBin + "/service/ganesha-had", "--config", config, "--node", "node1", "--socket", socket}, {},
+                 dir.file("second.log"));
+    EXPECT_EQ(second.wait_exit(5000ms), 1);
+    EXPECT_NE(lab::read_file(dir.file("second.log")).find("another ganesha-had is live"), std::string::npos);
+    EXPECT_EQ(call("version")["result"], 0);  // the first one is untouched
+}
+
+TEST_F(DaemonTest, AStaleSocketFromACrashedDaemonIsReplaced) {
+    start_had();
+    ASSERT_TRUE(had->signal(SIGKILL));
+    had->wait_exit(2000ms);
+    ASSERT_TRUE(std::filesystem::exists(socket));
+    start_had();
+    EXPECT_EQ(call("version")["result"], 0);
+}
+
+TEST_F(DaemonTest, ControlCommandsAnswerAsDocumented) {
+    start_had();
+    wait_healthy();
+    auto list = cli({"--json", "list-commands"});
+    ASSERT_EQ(list.exit_code, 0);
+    for (const char* name : {"list-commands", "version", "status", "events", "monitor", "reload"})
+        EXPECT_NE(list.out.find(std::string("\"") + name + "\""), std::string::npos) << name;
+    EXPECT_EQ(cli({"frobnicate"}).exit_code, 2);
+    const auto last = last_event();
+    EXPECT_EQ(cli({"events", "--since", std::to_string(last)}).exit_code, 3);
+    auto events = cli({"events"});
+    EXPECT_EQ(events.exit_code, 0);
+    EXPECT_NE(events.out.find("started"), std::string::npos) << events.out;
+}
+
+TEST(Cli, SaysClearlyAndQuicklyWhenNoDaemonRuns) {
+    lab::TempDir dir;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto status = lab::run_cli(kBin, dir.file("none.sock"), {"status"}, 5000ms);
+    EXPECT_EQ(status.exit_code, 4);
+    EXPECT_NE(status.err.find("not reachable"), std::string::npos) << status.err;
+    EXPECT_EQ(lab::run_cli(kBin, dir.file("none.sock"), {"monitor"}, 5000ms).exit_code, 1);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+}
+
+TEST(CheckConfig, AcceptsTheShippedExampleAndNamesTheLineOfAnError) {
+    const std::string example = std::string(GHA_SOURCE_DIR) + "/units/ganesha-ha.conf.example";
+    auto ok = lab::run_capture({kBin + "/service/ganesha-had", "--check-config", "--config", example, "--node",
+                                "server1"},
+                               5000ms);
+    EXPECT_EQ(ok.exit_code, 0) << ok.err;
+
+    lab::TempDir dir;
+    const std::string bad = dir.file("bad.conf");
+    lab::write_file(bad, "HA_NAME=x\nHA_CLUSTER_NODES=\"a,b\"\nVIP_a=10.0.0.1\nVIP_b=10.0.0.1\n");
+    auto r = lab::run_capture({kBin + "/service/ganesha-had", "--check-config", "--config", bad, "--node", "a"},
+                              5000ms);
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find(bad + ":4:"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("10.0.0.1"), std::string::npos) << r.err;
+}
+
+TEST(SystemdUnit, PassesSystemdAnalyzeVerify) {
+    lab::TempDir dir;
+    std::string unit = lab::read_file(std::string(GHA_SOURCE_DIR) + "/units/ganesha-had.service");
+    ASSERT_FALSE(unit.empty());
+    // Point it at the binary we built; everything else is verified as shipped.
+    for (std::size_t at; (at = unit.find("/usr/sbin/ganesha-had")) != std::string::npos;)
+        unit.replace(at, std::strlen("/usr/sbin/ganesha-had"), kBin + "/service/ganesha-had");
+    const std::string path = dir.file("ganesha-had.service");
+    lab::write_file(path, unit);
+    auto r = lab::run_capture({"systemd-analyze", "verify", path}, 30000ms);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(r.err.find("ganesha-had.service"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace gha

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -113,6 +114,10 @@ public:
         return ms;
     }
     double hang_once() {
+        // Right after the verdict turned healthy a probe has just succeeded:
+        // stopping now would always hit the worst phase. Spread the fault
+        // over a whole probe interval instead.
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 999)(rng_)));
         const auto after = last_event();
         const long long t0 = monotonic_ns();
         ganesha_->kill(SIGSTOP);
@@ -193,6 +198,7 @@ private:
     std::optional<lab::Ganesha> ganesha_;
     std::optional<lab::Had> had_;
     std::string socket_;
+    std::mt19937 rng_{std::random_device{}()};
 };
 
 }  // namespace

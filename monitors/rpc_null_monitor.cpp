@@ -3,16 +3,22 @@
 #include <asio/connect.hpp>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
+#include <cstdio>
 #include <random>
 
 namespace gha {
 namespace {
 
-ProbeResult classify(const rpc::Reply& reply) {
+ProbeResult classify(const rpc::Reply& reply, Duration took) {
     using rpc::ReplyStatus;
     const std::string reason = rpc::to_string(reply.status);
     switch (reply.status) {
-        case ReplyStatus::success: return ProbeResult::ok();
+        case ReplyStatus::success: {
+            char text[48];
+            std::snprintf(text, sizeof text, "answered in %.1f ms",
+                          std::chrono::duration<double, std::milli>(took).count());
+            return ProbeResult::ok(text);
+        }
         // The server answered and said it does not serve NFSv4 at all: no
         // point in waiting for more failures.
         case ReplyStatus::prog_unavail:
@@ -34,17 +40,19 @@ ProbeResult network_failure(std::error_code ec, const std::string& target) {
 
 RpcNullMonitor::RpcNullMonitor(asio::io_context& io, Clock& clock,
                                const MonitorSettings& settings, Endpoint target,
-                               Listener listener)
+                               Listener listener, std::uint32_t version)
     : MonitorSession("rpc-null", "rpc-null", settings, clock, std::move(listener)),
       io_(io),
       endpoint_(asio::ip::make_address(target.host), target.port),
       target_(target.to_string()),
-      xid_(static_cast<std::uint32_t>(std::random_device{}())) {}
+      xid_(static_cast<std::uint32_t>(std::random_device{}())),
+      version_(version) {}
 
 void RpcNullMonitor::start_probe(ProbeId id) {
     abort_probe();
     ++xid_;
-    call_ = rpc::encode_null_call(xid_);
+    probe_started_ = clock().now();
+    call_ = rpc::encode_null_call(xid_, rpc::kNfsProgram, version_);
     reader_ = rpc::RecordReader{};
     socket_.emplace(io_);
     socket_->async_connect(endpoint_, guarded([this, id](std::error_code ec) { on_connected(id, ec); }));
@@ -84,7 +92,7 @@ void RpcNullMonitor::on_read(ProbeId id, std::error_code ec, std::size_t n) {
         case rpc::RecordReader::State::too_large:
             return finish(id, ProbeResult::failed("bad-reply", target_ + ": reply record too large"));
         case rpc::RecordReader::State::complete:
-            return finish(id, classify(rpc::parse_null_reply(reader_.record(), xid_)));
+            return finish(id, classify(rpc::parse_null_reply(reader_.record(), xid_), clock().now() - probe_started_));
     }
 }
 

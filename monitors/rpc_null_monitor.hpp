@@ -15,8 +15,9 @@ namespace gha {
 
 class RpcNullMonitor final : public MonitorSession {
 public:
+    // version: NFS 4 in production; tests ask for others to see PROG_MISMATCH.
     RpcNullMonitor(asio::io_context& io, Clock& clock, const MonitorSettings& settings,
-                   Endpoint target, Listener listener);
+                   Endpoint target, Listener listener, std::uint32_t version = rpc::kNfsVersion);
 
 private:
     void start_probe(ProbeId id) override;
@@ -37,6 +38,8 @@ private:
     std::array<std::uint8_t, 512> buffer_{};
     rpc::RecordReader reader_;
     std::uint32_t xid_;
+    std::uint32_t version_;
+    TimePoint probe_started_{};
 };
 
 }  // namespace gha

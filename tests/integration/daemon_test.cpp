@@ -10,6 +10,8 @@
 #include <functional>
 
 #include "ctl/control_client.hpp"
+#include "monitors/asio_clock.hpp"
+#include "monitors/rpc_null_monitor.hpp"
 #include "tests/support/ganesha_lab.hpp"
 #include "tests/support/notify_socket.hpp"
 
@@ -281,6 +283,32 @@ TEST_F(DaemonTest, ControlCommandsAnswerAsDocumented) {
     auto events = cli({"events"});
     EXPECT_EQ(events.exit_code, 0);
     EXPECT_NE(events.out.find("started"), std::string::npos) << events.out;
+}
+
+// The real ganesha's own answer to a version it does not serve: the monitor
+// must read it as "no NFSv4 here" and fail at once, not wait for fall.
+TEST_F(DaemonTest, ARealGaneshaAskedForAnUnservedVersionFailsAtOnce) {
+    asio::io_context io;
+    AsioClock clock(io);
+    MonitorSettings s;
+    s.fall = 5;
+    std::vector<ProbeResult> results;
+    Health health = Health::unknown;
+    auto monitor = std::make_shared<RpcNullMonitor>(
+        io, clock, s, Endpoint{"127.0.0.1", ganesha->port()},
+        [&](const MonitorSession& m, Transition, const ProbeResult& r) {
+            results.push_back(r);
+            health = m.health();
+        },
+        7);
+    monitor->start();
+    const auto deadline = std::chrono::steady_clock::now() + 3s;
+    while (results.empty() && std::chrono::steady_clock::now() < deadline) io.run_one_for(20ms);
+    monitor->stop();
+    ASSERT_FALSE(results.empty());
+    EXPECT_EQ(results.front().reason, "prog-mismatch") << results.front().detail;
+    EXPECT_EQ(results.front().outcome, Outcome::definite_failure);
+    EXPECT_EQ(health, Health::unhealthy);
 }
 
 TEST(Cli, SaysClearlyAndQuicklyWhenNoDaemonRuns) {

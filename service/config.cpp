@@ -284,6 +284,10 @@ private:
     void set_nfsd_address(const std::string& value, int line);
     void set_dbus_name(const std::string& value, int line);
     void set_event_log_size(const std::string& value, int line);
+    void set_attribute_name(const std::string& key, const std::string& value,
+                            std::string& out, int line);
+    Millis bounded_duration(const std::string& key, const std::string& value,
+                            Millis min, Millis max, int line) const;
     void set_monitor(const std::string& key, const std::string& value, int line);
     void set_monitor_option(const std::string& key, std::string_view name,
                             std::string_view value, MonitorSettings& settings,
@@ -418,6 +422,16 @@ void Parser::assign(const std::string& key, const std::string& value, int line) 
         set_dbus_name(value, line);
     } else if (key == "HA_EVENT_LOG_SIZE") {
         set_event_log_size(value, line);
+    } else if (key == "HA_GANESHA_ACTIVE_ATTR") {
+        set_attribute_name(key, value, config_.ganesha_active_attr, line);
+    } else if (key == "HA_GRACE_ACTIVE_ATTR") {
+        set_attribute_name(key, value, config_.grace_active_attr, line);
+    } else if (key == "HA_GRACE_DELAY") {
+        config_.grace_delay = bounded_duration(key, value, Millis{0}, Millis{60000}, line);
+    } else if (key == "HA_ACTION_TIMEOUT") {
+        config_.action_timeout = bounded_duration(key, value, Millis{100}, Millis{120000}, line);
+    } else if (key == "HA_ACTION_ATTEMPTS") {
+        config_.action_attempts = parse_count(key, "value", value, line);
     } else if (key.starts_with(kMonitorPrefix)) {
         set_monitor(key, value, line);
     } else if (key.starts_with(kVipPrefix)) {
@@ -625,6 +639,28 @@ Millis Parser::parse_duration(const std::string& key, std::string_view name,
     constexpr auto kMin = std::numeric_limits<Millis::rep>::min();
     if (*n > kMax / scale || *n < kMin / scale) fail(line, shown + " is out of range");
     return Millis{*n * scale};
+}
+
+Millis Parser::bounded_duration(const std::string& key, const std::string& value, Millis min,
+                                Millis max, int line) const {
+    const Millis d = parse_duration(key, "value", value, line);
+    if (d < min || d > max)
+        fail(line, key + ": " + quoted(value) + " must be from " + std::to_string(min.count()) +
+                       "ms to " + std::to_string(max.count()) + "ms");
+    return d;
+}
+
+// Pacemaker attribute names: keep to what crm_attribute and the CIB accept
+// without quoting trouble.
+void Parser::set_attribute_name(const std::string& key, const std::string& value,
+                                std::string& out, int line) {
+    const bool valid = !value.empty() && value.size() <= 64 && is_alpha(value.front()) &&
+                       std::all_of(value.begin(), value.end(),
+                                   [](char c) { return is_alnum(c) || c == '-' || c == '_' || c == '.'; });
+    if (!valid)
+        fail(line, key + ": " + quoted(value) +
+                       " is not a valid attribute name (a letter, then letters, digits, '-', '_', '.')");
+    out = value;
 }
 
 int Parser::parse_count(const std::string& key, std::string_view name,

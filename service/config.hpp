@@ -50,6 +50,12 @@ struct Config {
     Endpoint nfsd_address{"127.0.0.1", 2049};
     std::string dbus_name = "org.ganesha.nfsd";
     std::size_t event_log_size = 1000;
+    // Actions (GlusterFS ganesha_mon's parameters keep their names and defaults).
+    std::string ganesha_active_attr = "ganesha-active";
+    std::string grace_active_attr = "grace-active";
+    Millis grace_delay{5000};     // upper bound on waiting for the survivors' grace
+    Millis action_timeout{5000};  // per step attempt (attrd_updater, cibadmin, D-Bus)
+    int action_attempts = 3;      // tries per step
     // Keyed by monitor name: "pid", "rpc-null".
     std::map<std::string, MonitorSettings> monitors;
     // "file:line: ..." for keys that were ignored.

@@ -712,5 +712,30 @@ TEST(ConfigLoad, NulByte) {
     }
 }
 
+TEST(Config, ActionKeysHaveGlusterFsDefaults) {
+    const Config c = parse(kMinimal);
+    EXPECT_EQ(c.ganesha_active_attr, "ganesha-active");
+    EXPECT_EQ(c.grace_active_attr, "grace-active");
+    EXPECT_EQ(c.grace_delay, 5000ms);
+    EXPECT_EQ(c.action_timeout, 5000ms);
+    EXPECT_EQ(c.action_attempts, 3);
+}
+
+TEST(Config, ActionKeysAreReadAndChecked) {
+    const Config c = parse(std::string(kMinimal) +
+                           "HA_GANESHA_ACTIVE_ATTR=my-active\nHA_GRACE_ACTIVE_ATTR=my_grace\n"
+                           "HA_GRACE_DELAY=2s\nHA_ACTION_TIMEOUT=750ms\nHA_ACTION_ATTEMPTS=5\n");
+    EXPECT_EQ(c.ganesha_active_attr, "my-active");
+    EXPECT_EQ(c.grace_active_attr, "my_grace");
+    EXPECT_EQ(c.grace_delay, 2000ms);
+    EXPECT_EQ(c.action_timeout, 750ms);
+    EXPECT_EQ(c.action_attempts, 5);
+    EXPECT_CONFIG_ERROR(std::string(kMinimal) + "HA_GRACE_DELAY=5\n", 5, "needs a unit");
+    EXPECT_CONFIG_ERROR(std::string(kMinimal) + "HA_GRACE_DELAY=90s\n", 5, "'90s' must be from 0ms to 60000ms");
+    EXPECT_CONFIG_ERROR(std::string(kMinimal) + "HA_ACTION_TIMEOUT=10ms\n", 5, "HA_ACTION_TIMEOUT");
+    EXPECT_CONFIG_ERROR(std::string(kMinimal) + "HA_ACTION_ATTEMPTS=0\n", 5, "HA_ACTION_ATTEMPTS");
+    EXPECT_CONFIG_ERROR(std::string(kMinimal) + "HA_GANESHA_ACTIVE_ATTR=\"a b\"\n", 5, "not a valid attribute name");
+}
+
 }  // namespace
 }  // namespace gha

@@ -1,0 +1,184 @@
+#include "actions/grace_client.hpp"
+
+#include <asio/post.hpp>
+#include <sdbus-c++/sdbus-c++.h>
+
+namespace gha {
+namespace {
+
+constexpr std::size_t kMaxAddress = 253;  // a DNS name at most
+constexpr std::size_t kMaxNodeIdDigits = 9;
+
+// The D-Bus type of the next argument; '\0' at the end of the message.
+char next_type(sdbus::Message& message) {
+    std::string type, contents;
+    message.peekType(type, contents);
+    return type.empty() ? '\0' : type[0];
+}
+
+// grace -> (b status, s message). Fills `detail` with ganesha's message.
+std::error_code read_status(sdbus::Message& reply, std::string& detail) {
+    bool status = false;
+    std::string message;
+    if (next_type(reply) != 'b') return DbusErrc::bad_reply;
+    reply >> status;
+    if (next_type(reply) != 's') return DbusErrc::bad_reply;
+    reply >> message;
+    if (next_type(reply) != '\0') return DbusErrc::bad_reply;
+    detail = std::move(message);
+    return status ? std::error_code{} : make_error_code(DbusErrc::refused);
+}
+
+// get_grace -> (b in_grace, b status, s message); a failing ganesha leaves
+// out in_grace, which then has to come with status false.
+std::error_code read_grace_state(sdbus::Message& reply, bool& in_grace, std::string& detail) {
+    bool first = false;
+    if (next_type(reply) != 'b') return DbusErrc::bad_reply;
+    reply >> first;
+    if (next_type(reply) == 's') {
+        std::string message;
+        reply >> message;
+        if (next_type(reply) != '\0' || first) return DbusErrc::bad_reply;
+        detail = std::move(message);
+        return DbusErrc::refused;
+    }
+    in_grace = first;
+    return read_status(reply, detail);
+}
+
+bool printable_token(std::string_view text) {
+    for (const char c : text)
+        if (c <= ' ' || c >= 0x7f) return false;
+    return true;
+}
+
+}  // namespace
+
+GraceClient::GraceClient(std::shared_ptr<DbusConnection> connection, GraceClientOptions options)
+    : connection_(std::move(connection)), options_(std::move(options)) {}
+
+std::string GraceClient::bus_name_for_prefix(std::string_view prefix) {
+    std::string name(prefix);
+    if (!name.empty()) name += '.';
+    return name + "org.ganesha.nfsd";
+}
+
+std::string GraceClient::grace_argument(GraceEvent event, std::string_view address, std::string& problem) {
+    const int code = static_cast<int>(event);
+    switch (event) {
+        case GraceEvent::just_grace:
+            // "0" alone would be read as "take IP 0": the ':' is what makes it event 0.
+            if (!address.empty()) {
+                problem = "just-grace takes no address";
+                return {};
+            }
+            return "0:";
+        case GraceEvent::take_nodeid:
+            if (address.empty() || address.size() > kMaxNodeIdDigits ||
+                address.find_first_not_of("0123456789") != std::string_view::npos) {
+                problem = "take-nodeid needs a decimal node id, not '" + std::string(address) + "'";
+                return {};
+            }
+            return std::to_string(code) + ":" + std::string(address);
+        case GraceEvent::release_ip:
+        case GraceEvent::take_ip:
+            // Empty would release (or take) every client: ganesha matches "" to all.
+            if (address.empty() || address.size() > kMaxAddress || !printable_token(address)) {
+                problem = "grace event " + std::to_string(code) + " needs an address, not '" + std::string(address) + "'";
+                return {};
+            }
+            return std::to_string(code) + ":" + std::string(address);
+    }
+    problem = "unknown grace event " + std::to_string(code);
+    return {};
+}
+
+std::error_code GraceClient::map_result(const DbusCallResult& result, std::string_view member, std::string& message) {
+    if (!result.error) {
+        message = result.detail;
+        return {};
+    }
+    if (result.error == DbusErrc::other && result.error_name == kAdminInterface) {
+        // ganesha's dispatcher reports a method that returned false this way.
+        message = "ganesha refused " + std::string(member) + " (the reason is in its log)";
+        return DbusErrc::refused;
+    }
+    if (result.error == DbusErrc::refused) {
+        message = "ganesha refused " + std::string(member) + ": " + result.detail;
+        return DbusErrc::refused;
+    }
+    if (result.error == DbusErrc::bad_reply) {
+        message = std::string(member) + ": unexpected reply" + (result.detail.empty() ? "" : ": " + result.detail);
+        return DbusErrc::bad_reply;
+    }
+    message = std::string(member) + ": " + result.detail;
+    return result.error;
+}
+
+DbusConnection::Method GraceClient::method(std::string member) const {
+    DbusConnection::Method m;
+    m.destination = options_.bus_name;
+    m.path = std::string(kAdminPath);
+    m.interface = std::string(kAdminInterface);
+    m.member = std::move(member);
+    m.timeout = options_.timeout;
+    return m;
+}
+
+void GraceClient::grace(GraceEvent event, std::string address, Handler handler) {
+    std::string problem;
+    std::string argument = grace_argument(event, address, problem);
+    if (argument.empty()) {
+        asio::post(connection_->io(), guarded([handler = std::move(handler), problem]() {
+                       if (handler) handler(DbusErrc::invalid_argument, problem);
+                   }));
+        return;
+    }
+    const std::string what = "grace(\"" + argument + "\")";
+    connection_->call(
+        method("grace"), [argument](sdbus::MethodCall& call) { call << argument; },
+        [](sdbus::MethodReply& reply, std::string& detail) { return read_status(reply, detail); },
+        guarded([handler = std::move(handler), what](const DbusCallResult& result) {
+            std::string message;
+            const auto ec = map_result(result, what, message);
+            if (handler) handler(ec, message);
+        }));
+}
+
+void GraceClient::get_grace(GetGraceHandler handler) {
+    // Filled by the reader while sd-bus dispatches, read by the handler later.
+    auto in_grace = std::make_shared<bool>(false);
+    connection_->call(
+        method("get_grace"), nullptr,
+        [in_grace](sdbus::MethodReply& reply, std::string& detail) {
+            return read_grace_state(reply, *in_grace, detail);
+        },
+        guarded([handler = std::move(handler), in_grace](const DbusCallResult& result) {
+            std::string message;
+            const auto ec = map_result(result, "get_grace", message);
+            if (handler) handler(ec, !ec && *in_grace, message);
+        }));
+}
+
+DbusSubscription GraceClient::subscribe_heartbeat(HeartbeatHandler handler) {
+    const std::string rule = "type='signal',sender='" + options_.bus_name + "',path='" +
+                             std::string(kHeartbeatPath) + "',interface='" + std::string(kAdminInterface) +
+                             "',member='" + std::string(kHeartbeatMember) + "'";
+    // Deliveries already posted when the subscription is dropped must not run:
+    // they hold the token weakly, the reader (owned by the subscription) strongly.
+    auto token = std::make_shared<char>();
+    auto deliver = guarded([handler = std::move(handler)](bool healthy) {
+        if (handler) handler(healthy);
+    });
+    return connection_->subscribe(
+        rule, [&io = connection_->io(), token, deliver](sdbus::Message& signal) {
+            if (next_type(signal) != 'b') return;
+            bool healthy = false;
+            signal >> healthy;
+            asio::post(io, [alive = std::weak_ptr<char>(token), deliver, healthy]() mutable {
+                if (alive.lock()) deliver(healthy);
+            });
+        });
+}
+
+}  // namespace gha

@@ -1,0 +1,112 @@
+#include "service/failover.hpp"
+
+namespace gha {
+
+// The one wait in the failover path. It ends as soon as a confirmation
+// arrives; HA_GRACE_DELAY bounds it when none can be had.
+struct Failover::Waiter {
+    std::unique_ptr<Timer> timer;
+    StepDone done;
+    void finish(StepResult result) {
+        if (!done) return;
+        auto d = std::move(done);
+        done = nullptr;
+        timer->cancel();
+        d(std::move(result));
+    }
+};
+
+Failover::Failover(const Config& config, Clock& clock, PipelineRunner& runner,
+                   PacemakerActions& pacemaker, GraceSteps* grace)
+    : config_(config), clock_(clock), runner_(runner), pacemaker_(pacemaker), grace_(grace),
+      waiter_(std::make_shared<Waiter>()) {
+    waiter_->timer = clock_.make_timer();
+}
+
+Failover::~Failover() { waiter_->done = nullptr; }
+
+// Retries and timeouts for every Pacemaker step come from the configuration.
+static Step bounded(Step step, const Config& config) {
+    step.timeout = config.action_timeout;
+    step.attempts = config.action_attempts;
+    return step;
+}
+
+Step Failover::wait_for_survivors() {
+    Step step;
+    step.name = "wait for survivors' grace";
+    // Generous: the wait bounds itself; the step timeout is only a backstop.
+    step.timeout = config_.grace_delay + std::chrono::seconds(5);
+    std::weak_ptr<Waiter> weak = waiter_;
+    const auto delay = config_.grace_delay;
+    step.run = [weak, delay](StepDone done) {
+        auto waiter = weak.lock();
+        if (!waiter) return;
+        waiter->finish({std::make_error_code(std::errc::operation_canceled), "superseded by a newer wait"});
+        waiter->done = std::move(done);
+        waiter->timer->async_wait_for(delay, [weak, delay](std::error_code ec) {
+            auto w = weak.lock();
+            if (ec || !w) return;
+            w->finish(StepResult::ok("no confirmation; waited HA_GRACE_DELAY " +
+                                     std::to_string(delay.count()) + " ms"));
+        });
+    };
+    return step;
+}
+
+void Failover::confirm_grace(const std::string& from) {
+    waiter_->finish(StepResult::ok("grace confirmed by " + from));
+}
+
+std::vector<Step> Failover::going_away_steps(bool trigger) {
+    const std::string& node = config_.node;
+    std::vector<Step> steps{
+        bounded(pacemaker_.delete_attribute(node, config_.grace_active_attr), config_),
+        wait_for_survivors(),
+        bounded(pacemaker_.delete_attribute(node, config_.ganesha_active_attr), config_),
+    };
+    if (trigger) steps.push_back(bounded(pacemaker_.create_trigger(node + "-dead_ip-1"), config_));
+    return steps;
+}
+
+std::uint64_t Failover::local_down(const std::string& why) {
+    (void)why;  // recorded by the caller's event; the pipeline name says enough
+    return runner_.submit({"nfsd-down", config_.node, going_away_steps(true)});
+}
+
+std::uint64_t Failover::local_up(const std::string& why) {
+    (void)why;
+    const std::string& node = config_.node;
+    return runner_.submit({"nfsd-up",
+                           node,
+                           {bounded(pacemaker_.set_attribute(node, config_.grace_active_attr, "1"), config_),
+                            bounded(pacemaker_.set_attribute(node, config_.ganesha_active_attr, "1"), config_),
+                            bounded(pacemaker_.delete_trigger(node + "-dead_ip-1"), config_)}});
+}
+
+std::uint64_t Failover::drain() {
+    drained_ = true;
+    return runner_.submit({"drain", config_.node, going_away_steps(false)});
+}
+
+std::optional<std::uint64_t> Failover::undrain(bool nfsd_healthy) {
+    drained_ = false;
+    if (!nfsd_healthy) return std::nullopt;  // nothing to bring back until it is
+    const std::string& node = config_.node;
+    return runner_.submit({"undrain",
+                           node,
+                           {bounded(pacemaker_.set_attribute(node, config_.grace_active_attr, "1"), config_),
+                            bounded(pacemaker_.set_attribute(node, config_.ganesha_active_attr, "1"), config_)}});
+}
+
+std::uint64_t Failover::peer_grace(int event, const std::string& address) {
+    std::vector<Step> steps;
+    if (grace_) steps = grace_->grace(event, address);
+    for (auto& step : steps) {
+        step.timeout = std::min(step.timeout, config_.action_timeout);
+        step.attempts = config_.action_attempts;
+    }
+    return runner_.submit({"grace", "grace " + address, std::move(steps)});
+}
+
+}  // namespace gha

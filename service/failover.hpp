@@ -1,0 +1,65 @@
+// The pipelines that turn a local nfsd failure, a recovery, an operator's
+// drain or a peer's failure into Pacemaker and D-Bus operations, in the order
+// that keeps client locks safe: the survivors enter grace before this node
+// gives up its VIP (DESIGN.md's invariant), and the VIP comes back only
+// after grace-active and ganesha-active are set again.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "actions/pacemaker_actions.hpp"
+#include "actions/pipeline.hpp"
+#include "service/config.hpp"
+
+namespace gha {
+
+// The D-Bus side, as steps; absent in configurations without it.
+class GraceSteps {
+public:
+    virtual ~GraceSteps() = default;
+    // ganesha's grace("<event>:<address>"), then get_grace confirms it.
+    virtual std::vector<Step> grace(int event, const std::string& address) = 0;
+};
+
+class Failover {
+public:
+    Failover(const Config& config, Clock& clock, PipelineRunner& runner, PacemakerActions& pacemaker,
+             GraceSteps* grace);
+    ~Failover();
+
+    // Local nfsd down: clear grace-active, wait for the survivors' grace
+    // (ended early by confirm_grace(), at most HA_GRACE_DELAY), clear
+    // ganesha-active (Pacemaker moves the VIP), create the trigger.
+    std::uint64_t local_down(const std::string& why);
+    // Local nfsd healthy again: grace-active=1, ganesha-active=1, delete the
+    // trigger: the VIP fails back.
+    std::uint64_t local_up(const std::string& why);
+    // Operator: the same order as local_down without anything being broken;
+    // local_up does not run while drained.
+    std::uint64_t drain();
+    std::optional<std::uint64_t> undrain(bool nfsd_healthy);
+    bool drained() const { return drained_; }
+    // A peer went away: put the local ganesha into grace for its address.
+    std::uint64_t peer_grace(int event, const std::string& address);
+    // A survivor confirmed it holds grace for us (peer heartbeats, later).
+    void confirm_grace(const std::string& from);
+
+    void update(const Config& config) { config_ = config; }
+
+private:
+    std::vector<Step> going_away_steps(bool trigger);
+    Step wait_for_survivors();
+
+    Config config_;
+    Clock& clock_;
+    PipelineRunner& runner_;
+    PacemakerActions& pacemaker_;
+    GraceSteps* grace_;
+    bool drained_ = false;
+    struct Waiter;
+    std::shared_ptr<Waiter> waiter_;
+};
+
+}  // namespace gha

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <limits>
+#include <stdexcept>
 #include <sdbus-c++/sdbus-c++.h>
 #include <utility>
 
@@ -125,6 +126,7 @@ void DbusSubscription::reset() {
 
 struct DbusConnection::Subscription {
     std::string rule;
+    std::string owner_of;  // deliver only from the current owner of this name
     SignalReader reader;
     sdbus::Slot slot;     // empty while not installed
     std::string problem;  // why the last install failed
@@ -339,6 +341,7 @@ void DbusConnection::open_bus() {
     ++generation_;
     ++connects_;
     for (auto& [id, subscription] : subscriptions_) install(id, *subscription);
+    for (auto& [name, owner] : owners_) query_owner(name);
     arm();
     connect_done({}, {});
 }
@@ -428,19 +431,75 @@ void DbusConnection::on_reply(std::uint64_t id, sdbus::MethodReply& reply, const
     post_result(std::move(call.request.handler), std::move(result));
 }
 
-DbusSubscription DbusConnection::subscribe(std::string match_rule, SignalReader reader) {
+std::string DbusConnection::match_rule(const SignalMatch& match) {
+    std::string rule = "type='signal'";
+    const auto add = [&rule](std::string_view key, const std::string& value) {
+        if (value.empty()) return;
+        if (value.find('\'') != std::string::npos)
+            throw std::invalid_argument("D-Bus match " + std::string(key) + " with a quote: " + value);
+        rule += "," + std::string(key) + "='" + value + "'";
+    };
+    add("sender", match.sender);
+    add("path", match.path);
+    add("interface", match.interface);
+    add("member", match.member);
+    return rule;
+}
+
+DbusSubscription DbusConnection::subscribe(SignalMatch match, SignalReader reader) {
+    std::string rule = match_rule(match);
+    const bool well_known = !match.sender.empty() && match.sender[0] != ':';
+    if (well_known) watch_owner(match.sender);
+    const auto id = add_subscription(std::move(rule), well_known ? match.sender : std::string(), std::move(reader));
+    return DbusSubscription(weak_from_this(), id);
+}
+
+std::uint64_t DbusConnection::add_subscription(std::string rule, std::string owner_of, SignalReader reader) {
     const std::uint64_t id = next_id_++;
     auto subscription = std::make_unique<Subscription>();
-    subscription->rule = std::move(match_rule);
+    subscription->rule = std::move(rule);
+    subscription->owner_of = std::move(owner_of);
     subscription->reader = std::move(reader);
-    auto& installed = *subscriptions_.emplace(id, std::move(subscription)).first->second;
+    auto& added = *subscriptions_.emplace(id, std::move(subscription)).first->second;
     if (bus_) {
-        install(id, installed);
+        install(id, added);
         arm();  // the synchronous AddMatch may have queued other messages
     } else {
         async_connect(nullptr);
     }
-    return DbusSubscription(weak_from_this(), id);
+    return id;
+}
+
+void DbusConnection::watch_owner(const std::string& name) {
+    auto& entry = owners_[name];
+    if (entry.users++ > 0) return;
+    // Installed before the GetNameOwner call goes out, so no change is missed
+    // between the two; the broker sends both in order.
+    SignalMatch changes{"org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameOwnerChanged"};
+    const std::string rule = match_rule(changes) + ",arg0='" + name + "'";
+    // Runs only inside process(), while we are alive.
+    entry.watch = add_subscription(rule, {}, [this](sdbus::Message& message) {
+        if (message.getSender() != "org.freedesktop.DBus") return;
+        std::string changed, old_owner, new_owner;
+        message >> changed >> old_owner >> new_owner;
+        if (auto it = owners_.find(changed); it != owners_.end()) it->second.owner = new_owner;
+    });
+    if (bus_) query_owner(name);
+}
+
+void DbusConnection::query_owner(const std::string& name) {
+    Method method{"org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner",
+                  options_.sync_call_timeout};
+    // The reader runs in dispatch order with the NameOwnerChanged signals,
+    // so the later news always wins. No owner: an error reply, owner stays "".
+    send(Request{std::move(method), [name](sdbus::MethodCall& call) { call << name; },
+                 [this, name](sdbus::MethodReply& reply, std::string&) -> std::error_code {
+                     std::string owner;
+                     reply >> owner;
+                     if (auto it = owners_.find(name); it != owners_.end()) it->second.owner = owner;
+                     return {};
+                 },
+                 nullptr});
 }
 
 void DbusConnection::install(std::uint64_t id, Subscription& subscription) {
@@ -456,13 +515,29 @@ void DbusConnection::install(std::uint64_t id, Subscription& subscription) {
 }
 
 void DbusConnection::unsubscribe(std::uint64_t id) {
-    subscriptions_.erase(id);  // the slot's release sends RemoveMatch without waiting
+    auto it = subscriptions_.find(id);
+    if (it == subscriptions_.end()) return;
+    const std::string owner_of = it->second->owner_of;
+    subscriptions_.erase(it);  // the slot's release sends RemoveMatch without waiting
+    if (!owner_of.empty()) {
+        auto owner = owners_.find(owner_of);
+        if (owner != owners_.end() && --owner->second.users == 0) {
+            const auto watch = owner->second.watch;
+            owners_.erase(owner);
+            subscriptions_.erase(watch);
+        }
+    }
     if (bus_) arm();
 }
 
 void DbusConnection::on_signal(std::uint64_t id, sdbus::Message& message) {
     auto it = subscriptions_.find(id);
     if (it == subscriptions_.end() || !it->second->reader) return;
+    if (const auto& name = it->second->owner_of; !name.empty()) {
+        const auto owner = owners_.find(name);
+        if (owner == owners_.end() || owner->second.owner.empty() || message.getSender() != owner->second.owner)
+            return;  // another sender's signal, let through for another rule
+    }
     try {
         it->second->reader(message);
     } catch (...) {
@@ -565,6 +640,7 @@ void DbusConnection::drop(const std::string& reason, bool notify) {
     // Everything that references the sd-bus connection goes before it.
     retired_.clear();
     for (auto& [id, subscription] : subscriptions_) subscription->slot.reset();
+    for (auto& [name, owner] : owners_) owner.owner.clear();
     for (auto& [id, call] : calls) call.proxy.reset();
     bus_.reset();
     if (!notify) return;

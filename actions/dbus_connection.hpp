@@ -123,6 +123,18 @@ public:
     // none; may fill detail. An exception counts as bad_reply.
     using ReplyReader = std::function<std::error_code(sdbus::MethodReply&, std::string& detail)>;
     using CallHandler = std::function<void(const DbusCallResult&)>;
+    // What a subscription listens to. A well-known sender name is resolved
+    // to its current owner and checked here too: sd-bus cannot match
+    // well-known senders locally and lets every signal through that the bus
+    // delivered for *any* rule of the connection (measured: two
+    // subscriptions for g1.org.ganesha.nfsd and org.ganesha.nfsd both got
+    // g1's heartbeats).
+    struct SignalMatch {
+        std::string sender;  // well-known or unique name; "" = anyone
+        std::string path;
+        std::string interface;
+        std::string member;
+    };
     // Runs while sd-bus dispatches the signal; same rules as ReplyReader
     // (post anything else to io()). Exceptions are swallowed.
     using SignalReader = std::function<void(sdbus::Message&)>;
@@ -139,10 +151,10 @@ public:
     // One method call; connects first if needed. The call's timeout is
     // enforced by sd-bus (its deadline drives our timer).
     void call(Method method, ArgsWriter write, ReplyReader read, CallHandler handler);
-    // A match rule ("type='signal',sender=...,path=...,..."). Installed now if
-    // connected (a synchronous AddMatch, bounded by sync_call_timeout), else
-    // on the next connect, which this starts.
-    [[nodiscard]] DbusSubscription subscribe(std::string match_rule, SignalReader reader);
+    // Installed now if connected (a synchronous AddMatch, bounded by
+    // sync_call_timeout), else on the next connect, which this starts.
+    // Throws std::invalid_argument for a field with a quote in it.
+    [[nodiscard]] DbusSubscription subscribe(SignalMatch match, SignalReader reader);
     // Drops the connection (calls in flight fail with bus_unreachable).
     void disconnect();
 
@@ -160,6 +172,8 @@ public:
     static std::optional<std::string> unix_socket_path(std::string_view address);
     // Maps a D-Bus error reply to our codes.
     static DbusCallResult classify(const std::string& name, const std::string& message);
+    // "type='signal',sender='...',path='...',interface='...',member='...'".
+    static std::string match_rule(const SignalMatch& match);
 
 private:
     struct Request {
@@ -175,14 +189,22 @@ private:
     };
     struct Subscription;
     struct Probe;
+    struct NameOwner {
+        int users = 0;
+        std::string owner;  // unique name; "" = none or not known yet
+        std::uint64_t watch = 0;  // our NameOwnerChanged subscription
+    };
 
     void start_probe();
     void probe_done(const std::shared_ptr<Probe>& probe, std::error_code ec, const std::string& detail);
     void open_bus();
     void connect_done(std::error_code ec, const std::string& detail);
     void send(Request request);
+    std::uint64_t add_subscription(std::string rule, std::string owner_of, SignalReader reader);
     void install(std::uint64_t id, Subscription& subscription);
     void unsubscribe(std::uint64_t id);
+    void watch_owner(const std::string& name);
+    void query_owner(const std::string& name);
     void on_reply(std::uint64_t id, sdbus::MethodReply& reply, const sdbus::Error* error);
     void on_signal(std::uint64_t id, sdbus::Message& message);
     void process();
@@ -206,6 +228,7 @@ private:
     // the sd-bus connection (proxies, match slots) goes before bus_.
     std::unique_ptr<sdbus::IConnection> bus_;
     std::map<std::uint64_t, std::unique_ptr<Subscription>> subscriptions_;
+    std::map<std::string, NameOwner> owners_;  // well-known senders we filter on
     std::map<std::uint64_t, InFlight> calls_;
     // Proxies whose reply callback is running: freed after dispatch returns.
     std::vector<std::unique_ptr<sdbus::IProxy>> retired_;

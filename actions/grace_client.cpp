@@ -161,9 +161,8 @@ void GraceClient::get_grace(GetGraceHandler handler) {
 }
 
 DbusSubscription GraceClient::subscribe_heartbeat(HeartbeatHandler handler) {
-    const std::string rule = "type='signal',sender='" + options_.bus_name + "',path='" +
-                             std::string(kHeartbeatPath) + "',interface='" + std::string(kAdminInterface) +
-                             "',member='" + std::string(kHeartbeatMember) + "'";
+    DbusConnection::SignalMatch match{options_.bus_name, std::string(kHeartbeatPath),
+                                      std::string(kAdminInterface), std::string(kHeartbeatMember)};
     // Deliveries already posted when the subscription is dropped must not run:
     // they hold the token weakly, the reader (owned by the subscription) strongly.
     auto token = std::make_shared<char>();
@@ -171,7 +170,7 @@ DbusSubscription GraceClient::subscribe_heartbeat(HeartbeatHandler handler) {
         if (handler) handler(healthy);
     });
     return connection_->subscribe(
-        rule, [&io = connection_->io(), token, deliver](sdbus::Message& signal) {
+        std::move(match), [&io = connection_->io(), token, deliver](sdbus::Message& signal) {
             if (next_type(signal) != 'b') return;
             bool healthy = false;
             signal >> healthy;

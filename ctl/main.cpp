@@ -1,4 +1,6 @@
 // ganesha-hactl: operators' and OCF agents' CLI over ganesha-had's control socket.
+#include <poll.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -20,6 +22,12 @@ Commands:
   events [--since SEQ] [--limit N]
                          the daemon's event log
   reload                 re-read the configuration (root or HA_CONTROL_GROUP)
+  grace [--event E] ADDRESS
+                         put the local ganesha into grace for ADDRESS; E is take-ip
+                         (default), release-ip, take-nodeid or just-grace (no ADDRESS)
+  failover               move this node's VIP away as if its nfsd had failed
+  drain | undrain        move this node's VIP away and keep it away | let it come back
+  actions [--id N]       running and recent action pipelines with their steps
   version                daemon version
   list-commands          commands the daemon understands
   Any other COMMAND is sent as is, with key=value ARGS as its arguments.
@@ -27,11 +35,13 @@ Commands:
 Options:
   --socket PATH   control socket (default $GANESHA_HA_SOCKET or /run/ganesha-ha/hactl.sock)
   --json          print the daemon's JSON answer
-  --timeout MS    give up after MS milliseconds (default 5000)
+  --timeout MS    give up after MS milliseconds (default 5000; 60000 when waiting for a pipeline)
+  --no-wait       commands that start a pipeline return at once instead of waiting for it
 
 Exit codes:
-  0  success (monitor: ganesha.nfsd running and healthy)
-  1  the daemon reported an error (monitor: nfsd failed, hung, unknown, or daemon unreachable)
+  0  success (monitor: ganesha.nfsd running and healthy; pipelines: every step succeeded)
+  1  the daemon reported an error, or a pipeline failed (monitor: nfsd failed, hung,
+     unknown, or daemon unreachable)
   2  usage error or unknown command
   3  nothing found (e.g. no events since SEQ)
   4  ganesha-had not reachable or did not answer in time
@@ -79,6 +89,19 @@ void print_events(const json& a) {
                     e.value("type", "").c_str(), e.value("subject", "").c_str(), e.value("message", "").c_str());
 }
 
+void print_pipeline(const json& p) {
+    std::printf("pipeline %llu %s (%s): %s\n", p.value("id", 0ULL), p.value("pipeline", "").c_str(),
+                p.value("target", "").c_str(), p.value("state", "").c_str());
+    for (const auto& s : p["steps"])
+        std::printf("  %-34s %-10s %2d try %8.1f ms  %s\n", s.value("name", "").c_str(), s.value("state", "").c_str(),
+                    s.value("attempts", 0), s.value("duration_ms", 0.0), s.value("detail", "").c_str());
+}
+
+bool pipeline_finished(const json& p) {
+    const std::string state = p.value("state", "");
+    return state != "queued" && state != "running";
+}
+
 void print_commands(const json& a) {
     for (const auto& c : a["commands"])
         std::printf("%-16s %s%s\n", c.value("name", "").c_str(), c.value("help", "").c_str(),
@@ -97,7 +120,8 @@ int main(int argc, char** argv) {
     const char* env_socket = std::getenv("GANESHA_HA_SOCKET");
     std::string socket = env_socket && *env_socket ? env_socket : "/run/ganesha-ha/hactl.sock";
     bool as_json = false;
-    long timeout_ms = 5000;
+    bool wait = true;
+    long timeout_ms = 0;  // 0: the default for the command
     std::vector<std::string> words;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
@@ -119,6 +143,8 @@ int main(int argc, char** argv) {
             }
         } else if (words.empty() && arg == "--json") {
             as_json = true;
+        } else if (words.empty() && arg == "--no-wait") {
+            wait = false;
         } else if (words.empty() && (arg == "--help" || arg == "-h" || arg == "help")) {
             std::fputs(kHelp, stdout);
             return ok;
@@ -143,22 +169,51 @@ int main(int argc, char** argv) {
             continue;
         }
         const auto eq = word.find('=');
-        if (eq == std::string::npos || eq == 0) {
-            std::fprintf(stderr, "ganesha-hactl: argument '%s' is not key=value\n", word.c_str());
-            return usage;
+        if (eq == std::string::npos || eq == 0) {  // positional: the daemon reads "args"
+            request.arguments["args"].push_back(word);
+            continue;
         }
         request.arguments[word.substr(0, eq)] = parse_value(word.substr(eq + 1));
     }
 
     const bool is_monitor = request.command == "monitor";
+    const auto started = std::chrono::steady_clock::now();
+    const auto call_timeout = std::chrono::milliseconds(timeout_ms > 0 ? timeout_ms : 5000);
     gha::control::ClientError error;
-    const json response = gha::control::call(socket, request, std::chrono::milliseconds(timeout_ms), error);
+    json response = gha::control::call(socket, request, call_timeout, error);
     if (error.kind != gha::control::ClientError::none) {
         std::fprintf(stderr, "ganesha-hactl: %s\n", error.text.c_str());
         return is_monitor ? failed : unreachable;
     }
-    const int result = response.value("result", 1);
-    const json& args = response.contains("arguments") ? response["arguments"] : json::object();
+    int result = response.value("result", 1);
+    json args = response.contains("arguments") ? response["arguments"] : json::object();
+
+    // A command that started a pipeline: follow it to its end, so an OCF
+    // agent's exit code says whether the action happened.
+    const bool started_pipeline = request.command != "actions" && result == gha::control::success &&
+                                  args.contains("steps") && args.contains("id");
+    if (started_pipeline && wait) {
+        const auto deadline = started + std::chrono::milliseconds(timeout_ms > 0 ? timeout_ms : 60000);
+        while (!pipeline_finished(args)) {
+            if (std::chrono::steady_clock::now() >= deadline) {
+                std::fprintf(stderr, "ganesha-hactl: pipeline %llu still %s at the deadline\n",
+                             args.value("id", 0ULL), args.value("state", "").c_str());
+                return failed;
+            }
+            ::poll(nullptr, 0, 20);  // the daemon has no push channel; 20 ms keeps CPU low
+            json again = gha::control::call(socket, {"actions", {{"id", args["id"]}}}, call_timeout, error);
+            if (error.kind != gha::control::ClientError::none) {
+                std::fprintf(stderr, "ganesha-hactl: %s\n", error.text.c_str());
+                return unreachable;
+            }
+            if (again.value("result", 1) != gha::control::success) break;
+            args = again["arguments"];
+            response = again;
+        }
+        if (!as_json) print_pipeline(args);
+        else std::printf("%s\n", response.dump(2).c_str());
+        return args.value("state", "") == "succeeded" ? ok : failed;
+    }
 
     if (as_json) {
         std::printf("%s\n", response.dump(2).c_str());
@@ -170,6 +225,13 @@ int main(int argc, char** argv) {
         print_events(args);
     } else if (request.command == "list-commands") {
         print_commands(args);
+    } else if (request.command == "actions") {
+        if (args.contains("pipelines"))
+            for (const auto& p : args["pipelines"]) print_pipeline(p);
+        else
+            print_pipeline(args);
+    } else if (started_pipeline) {
+        print_pipeline(args);
     } else {
         std::printf("%s\n", response.value("text", "").c_str());
         if (args.contains("notes"))

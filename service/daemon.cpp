@@ -42,6 +42,37 @@ std::vector<std::string> pidfiles(const Config& config) {
     return default_pidfiles();
 }
 
+PacemakerTools pacemaker_tools(const Config& config) {
+    PacemakerTools tools;
+    tools.options.timeout = config.action_timeout;
+    return tools;
+}
+
+std::shared_ptr<GraceClient> make_grace_client(std::shared_ptr<DbusConnection> bus, const Config& config) {
+    GraceClientOptions options;
+    options.bus_name = config.dbus_name;
+    options.timeout = std::min(config.action_timeout, Millis{2000});
+    return std::make_shared<GraceClient>(std::move(bus), options);
+}
+
+json record_json(const PipelineRecord& r, TimePoint now) {
+    json steps = json::array();
+    for (const auto& s : r.steps)
+        steps.push_back({{"name", s.name},
+                         {"state", to_string(s.state)},
+                         {"attempts", s.attempts},
+                         {"detail", s.detail},
+                         {"duration_ms", std::chrono::duration<double, std::milli>(s.duration).count()}});
+    return {{"id", r.id},
+            {"pipeline", r.name},
+            {"target", r.target},
+            {"state", to_string(r.state)},
+            {"submitted", wall_seconds(r.submitted, now)},
+            {"finished", wall_seconds(r.finished, now)},
+            {"steps", steps},
+            {"undone", r.undone()}};
+}
+
 std::string verdict_status_line(const NfsdVerdict& verdict) {
     return verdict.code == NfsdVerdict::running ? "nfsd healthy" : "nfsd unhealthy: " + verdict.text;
 }
@@ -57,6 +88,13 @@ Daemon::Daemon(asio::io_context& io, Config config, ConfigOverrides overrides)
       systemd_(io),
       control_gid_(lookup_group(config_.control_group)),
       registry_([this](const Caller& caller) { return may_change(caller); }),
+      runner_(io),
+      pacemaker_(runner_, pacemaker_tools(config_)),
+      pipelines_(clock_, [this](const PipelineRecord& r, const StepRecord* s) { on_pipeline(r, s); }),
+      dbus_(std::make_shared<DbusConnection>(io)),
+      grace_client_(make_grace_client(dbus_, config_)),
+      grace_steps_(grace_client_),
+      failover_(config_, clock_, pipelines_, pacemaker_, &grace_steps_),
       signals_(io, SIGTERM, SIGINT, SIGHUP) {
     register_commands();
     server_ = std::make_unique<control::ControlServer>(
@@ -97,6 +135,7 @@ void Daemon::stop() {
     std::error_code ignored;
     signals_.cancel(ignored);
     server_->close();
+    dbus_->disconnect();
 }
 
 void Daemon::wait_for_signal() {
@@ -160,7 +199,57 @@ void Daemon::on_monitor(const MonitorSession& monitor, Transition transition, co
     const auto level = status.health == Health::healthy ? log::Level::notice : log::Level::warning;
     log::write(level, status.name + " " + health + ": " + result.detail,
                {{"monitor", status.name}, {"node", config_.node}, {"result", result.reason}});
-    if (!stopping_) systemd_.status(verdict_status_line(verdict()));
+    if (stopping_) return;
+    systemd_.status(verdict_status_line(verdict()));
+    react_to_verdict();
+}
+
+// Pipelines follow the node's verdict, not single monitors: a kill seen by
+// the pidfd and then by rpc-null is one failover, not two.
+void Daemon::react_to_verdict() {
+    const NfsdVerdict v = verdict();
+    if (!v.decided) return;
+    const bool healthy = v.code == NfsdVerdict::running;
+    if (nfsd_healthy_ == healthy) return;
+    nfsd_healthy_ = healthy;
+    if (!healthy) {
+        failover_.local_down(v.text);
+    } else if (!failover_.drained()) {
+        failover_.local_up(v.text);
+    }
+}
+
+void Daemon::on_pipeline(const PipelineRecord& r, const StepRecord* step) {
+    json fields{{"pipeline", r.name}, {"id", r.id}, {"target", r.target}};
+    std::string message;
+    if (step) {
+        fields["step"] = step->name;
+        fields["state"] = to_string(step->state);
+        fields["attempts"] = step->attempts;
+        fields["duration_ms"] = std::chrono::duration<double, std::milli>(step->duration).count();
+        message = step->name + ": " + to_string(step->state) + (step->detail.empty() ? "" : " (" + step->detail + ")");
+    } else {
+        fields["state"] = to_string(r.state);
+        message = r.name + " " + to_string(r.state);
+        if (r.state == PipelineState::failed) {
+            std::string undone;
+            for (const auto& name : r.undone()) undone += (undone.empty() ? "" : ", ") + name;
+            message += "; not done: " + undone;
+        }
+    }
+    events_.add("action", r.name, message, fields);
+    const bool bad = (step && step->state == StepState::failed) || r.state == PipelineState::failed;
+    if (bad || !step || step->state != StepState::running)
+        log::write(bad ? log::Level::warning : log::Level::info, message,
+                   {{"action", step ? step->name : r.name}, {"node", config_.node},
+                    {"result", step ? to_string(step->state) : to_string(r.state)}});
+}
+
+json Daemon::pipeline_answer(std::uint64_t id, const std::string& what) {
+    auto record = pipelines_.record(id);
+    if (!record) return answer(control::error, what + ": pipeline vanished");
+    return answer(control::success, what + ": pipeline " + std::to_string(id) + " " + to_string(record->state),
+                  record_json(*record, clock_.now()));
 }
 
 std::vector<MonitorStatus> Daemon::monitor_statuses() const {
@@ -201,6 +290,7 @@ json Daemon::status() const {
             {"config", config_.source},
             {"uptime_s", std::chrono::duration<double>(now - started_).count()},
             {"last_event", events_.last_seq()},
+            {"drained", failover_.drained()},
             {"watchdog_interval_ms",
              std::chrono::duration_cast<std::chrono::milliseconds>(systemd_.watchdog_interval()).count()}};
 }
@@ -229,6 +319,7 @@ json Daemon::reload() {
     }
     Config old = std::exchange(config_, std::move(fresh));
     events_.set_capacity(config_.event_log_size);
+    failover_.update(config_);
     build_monitors(old);
     for (const auto& note : notes) log::warning(note);
     events_.add("daemon", "config", "reloaded", {{"notes", notes}});
@@ -260,6 +351,48 @@ void Daemon::register_commands() {
                   });
     registry_.add("reload", "re-read the configuration file; a bad one is rejected", true,
                   [this](const Request&, const Caller&) { return reload(); });
+    registry_.add("grace", "put the local ganesha into grace; arguments: event (take-ip), address", true,
+                  [this](const Request& request, const Caller&) {
+                      const auto& args = request.arguments;
+                      const std::string name = args.value("event", std::string("take-ip"));
+                      const auto event = parse_grace_event(name);
+                      if (!event)
+                          return answer(control::error, "grace: unknown event '" + name.substr(0, 32) +
+                                                            "' (just-grace, release-ip, take-nodeid, take-ip)");
+                      std::string address = args.value("address", std::string());
+                      if (address.empty() && args.contains("args") && args["args"].is_array() && !args["args"].empty())
+                          address = args["args"][0].get<std::string>();
+                      std::string problem;
+                      if (GraceClient::grace_argument(*event, address, problem).empty())
+                          return answer(control::error, "grace: " + problem);
+                      return pipeline_answer(failover_.peer_grace(*event, address), "grace");
+                  });
+    registry_.add("failover", "move this node's VIP away as if its nfsd had failed", true,
+                  [this](const Request&, const Caller&) {
+                      return pipeline_answer(failover_.local_down("operator request"), "failover");
+                  });
+    registry_.add("drain", "move this node's VIP away gracefully and keep it away", true,
+                  [this](const Request&, const Caller&) { return pipeline_answer(failover_.drain(), "drain"); });
+    registry_.add("undrain", "let this node's VIP come back when its nfsd is healthy", true,
+                  [this](const Request&, const Caller&) {
+                      const bool healthy = verdict().code == NfsdVerdict::running;
+                      auto id = failover_.undrain(healthy);
+                      if (!id) return answer(control::success, "undrained; nfsd is not healthy, the VIP stays away");
+                      return pipeline_answer(*id, "undrain");
+                  });
+    registry_.add("actions", "running, queued and recent pipelines with step outcomes; arguments: id", false,
+                  [this](const Request& request, const Caller&) {
+                      const TimePoint now = clock_.now();
+                      if (request.arguments.contains("id")) {
+                          auto record = pipelines_.record(request.arguments["id"].get<std::uint64_t>());
+                          if (!record) return answer(control::empty, "no such pipeline");
+                          return answer(control::success, to_string(record->state), record_json(*record, now));
+                      }
+                      json list = json::array();
+                      for (const auto& r : pipelines_.records()) list.push_back(record_json(r, now));
+                      return answer(list.empty() ? control::empty : control::success,
+                                    std::to_string(list.size()) + " pipelines", {{"pipelines", list}});
+                  });
 }
 
 }  // namespace gha

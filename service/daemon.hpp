@@ -8,12 +8,18 @@
 #include <memory>
 #include <optional>
 
+#include "actions/command_runner.hpp"
+#include "actions/grace_client.hpp"
+#include "actions/grace_steps.hpp"
+#include "actions/pacemaker_actions.hpp"
+#include "actions/pipeline.hpp"
 #include "monitors/asio_clock.hpp"
 #include "monitors/monitor_session.hpp"
 #include "service/command_registry.hpp"
 #include "service/config.hpp"
 #include "service/control_server.hpp"
 #include "service/event_log.hpp"
+#include "service/failover.hpp"
 #include "service/nfsd_verdict.hpp"
 #include "service/systemd_notifier.hpp"
 
@@ -37,6 +43,9 @@ private:
     void build_monitors(const Config& old);
     std::shared_ptr<MonitorSession> make_monitor(const std::string& name);
     void on_monitor(const MonitorSession& monitor, Transition transition, const ProbeResult& result);
+    void react_to_verdict();
+    void on_pipeline(const PipelineRecord& record, const StepRecord* step);
+    nlohmann::json pipeline_answer(std::uint64_t id, const std::string& what);
     nlohmann::json reload();
     void wait_for_signal();
     bool may_change(const control::Caller& caller) const;
@@ -52,6 +61,14 @@ private:
     control::CommandRegistry registry_;
     std::unique_ptr<control::ControlServer> server_;
     std::map<std::string, std::shared_ptr<MonitorSession>> monitors_;
+    ProcessRunner runner_;
+    PacemakerActions pacemaker_;
+    PipelineRunner pipelines_;
+    std::shared_ptr<DbusConnection> dbus_;
+    std::shared_ptr<GraceClient> grace_client_;
+    DbusGraceSteps grace_steps_;
+    Failover failover_;
+    std::optional<bool> nfsd_healthy_;  // last decided verdict, for edges
     asio::signal_set signals_;
     TimePoint started_;
     bool stopping_ = false;

@@ -99,13 +99,10 @@ std::optional<std::uint64_t> Failover::undrain(bool nfsd_healthy) {
                             bounded(pacemaker_.set_attribute(node, config_.ganesha_active_attr, "1"), config_)}});
 }
 
-std::uint64_t Failover::peer_grace(int event, const std::string& address) {
+std::uint64_t Failover::peer_grace(GraceEvent event, const std::string& address) {
     std::vector<Step> steps;
     if (grace_) steps = grace_->grace(event, address);
-    for (auto& step : steps) {
-        step.timeout = std::min(step.timeout, config_.action_timeout);
-        step.attempts = config_.action_attempts;
-    }
+    for (auto& step : steps) step.attempts = config_.action_attempts;
     return runner_.submit({"grace", "grace " + address, std::move(steps)});
 }
 

@@ -9,19 +9,12 @@
 #include <optional>
 #include <string>
 
+#include "actions/grace_steps.hpp"
 #include "actions/pacemaker_actions.hpp"
 #include "actions/pipeline.hpp"
 #include "service/config.hpp"
 
 namespace gha {
-
-// The D-Bus side, as steps; absent in configurations without it.
-class GraceSteps {
-public:
-    virtual ~GraceSteps() = default;
-    // ganesha's grace("<event>:<address>"), then get_grace confirms it.
-    virtual std::vector<Step> grace(int event, const std::string& address) = 0;
-};
 
 class Failover {
 public:
@@ -42,7 +35,7 @@ public:
     std::optional<std::uint64_t> undrain(bool nfsd_healthy);
     bool drained() const { return drained_; }
     // A peer went away: put the local ganesha into grace for its address.
-    std::uint64_t peer_grace(int event, const std::string& address);
+    std::uint64_t peer_grace(GraceEvent event, const std::string& address);
     // A survivor confirmed it holds grace for us (peer heartbeats, later).
     void confirm_grace(const std::string& from);
 

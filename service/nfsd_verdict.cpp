@@ -7,7 +7,7 @@ bool means_not_running(const std::string& reason) {
 }
 
 NfsdVerdict nfsd_verdict(const std::vector<MonitorStatus>& monitors) {
-    if (monitors.empty()) return {NfsdVerdict::failed, "no monitor is enabled"};
+    if (monitors.empty()) return {NfsdVerdict::failed, "no monitor is enabled", false};
     // "not running" wins: Pacemaker must see 7 for a dead server, whatever
     // the slower monitors have not noticed yet.
     bool process_alive = false;
@@ -25,7 +25,7 @@ NfsdVerdict nfsd_verdict(const std::vector<MonitorStatus>& monitors) {
         if (m.health == Health::unhealthy)
             return {NfsdVerdict::failed, m.name + ": " + m.last.reason + ": " + m.last.detail};
     for (const auto& m : monitors)
-        if (m.health == Health::unknown) return {NfsdVerdict::failed, m.name + ": not probed yet"};
+        if (m.health == Health::unknown) return {NfsdVerdict::failed, m.name + ": not probed yet", false};
     return {NfsdVerdict::running, "ganesha.nfsd is healthy"};
 }
 

@@ -13,6 +13,7 @@ struct NfsdVerdict {
     enum Code : int { running = 0, failed = 1, not_running = 7 };
     Code code = failed;
     std::string text;
+    bool decided = true;  // false while a monitor has not answered yet and none failed
 };
 
 // Reasons that mean "there is no server process", not "it is unwell".

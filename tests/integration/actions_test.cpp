@@ -1,0 +1,277 @@
+// The daemon's hands, for real: ganesha-had runs inside a live single-node
+// corosync + pacemaker (its own network and mount namespace) and drives
+// attrd_updater and cibadmin there, and ganesha.nfsd's D-Bus admin interface
+// on a private bus. Order and timing come from the daemon's event log.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+
+#include "ctl/control_client.hpp"
+#include "tests/support/ganesha_lab.hpp"
+#include "tests/support/pacemaker_node.hpp"
+
+namespace gha {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+const std::string kBin = GHA_BINARY_DIR;
+
+std::uint16_t test_port() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    const auto h = std::hash<std::string>{}(std::string(info->test_suite_name()) + info->name());
+    return static_cast<std::uint16_t>(23000 + h % 2000);
+}
+
+// ganesha.nfsd + its bus + ganesha-had (started by the subclass: in a
+// cluster node or not). rpc-null is off where the daemon runs in another
+// network namespace than ganesha (it could not reach its loopback).
+class WithGanesha : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dbus.emplace(dir.path());
+        lab::GaneshaOptions g;
+        g.dir = dir.file("nfsd");
+        g.port = test_port();
+        g.dbus_address = dbus->address();
+        ganesha.emplace(g);
+        ganesha->start();
+        socket = dir.file("hactl.sock");
+        config = dir.file("ganesha-ha.conf");
+    }
+    void write_config(bool rpc_null) {
+        lab::write_file(config, "HA_NAME=test\nHA_CLUSTER_NODES=\"node1,node2\"\n"
+                                "VIP_node1=192.0.2.1\nVIP_node2=192.0.2.2\n"
+                                "HA_NFSD_PIDFILE=" + ganesha->pidfile() + "\n"
+                                "HA_NFSD_ADDRESS=127.0.0.1:" + std::to_string(ganesha->port()) + "\n"
+                                "HA_MONITOR_PID=\"interval=200ms\"\n"
+                                "HA_MONITOR_RPC_NULL=\"interval=200ms timeout=200ms enabled=" +
+                                    (rpc_null ? "yes" : "no") + "\"\n"
+                                "HA_GRACE_DELAY=400ms\nHA_ACTION_TIMEOUT=3s\n");
+    }
+    void spawn_had(const std::vector<std::string>& wrap_prefix) {
+        std::vector<std::string> argv = wrap_prefix;
+        for (const auto& a : {kBin + "/service/ganesha-had", std::string("--config"), config, std::string("--node"),
+                              std::string("node1"), std::string("--socket"), socket})
+            argv.push_back(a);
+        had.spawn(argv, {{"DBUS_SYSTEM_BUS_ADDRESS", dbus->address()}}, dir.file("had.log"));
+        ASSERT_TRUE(lab::wait_until([&] { return lab::unix_socket_accepts(socket); }, 5000ms))
+            << lab::tail_file(dir.file("had.log"));
+    }
+    json call(const std::string& command, json arguments = json::object()) {
+        control::ClientError error;
+        auto answer = control::call(socket, {command, std::move(arguments)}, 3000ms, error);
+        EXPECT_EQ(error.kind, control::ClientError::none) << error.text;
+        return answer;
+    }
+    lab::CliResult cli(std::vector<std::string> args, std::chrono::milliseconds deadline = 20000ms) {
+        return lab::run_cli(kBin, socket, std::move(args), deadline);
+    }
+    std::vector<json> action_events(const std::string& pipeline) {
+        std::vector<json> out;
+        const json events = call("events", {{"limit", 10000}});
+        for (const auto& e : events["arguments"]["events"])
+            if (e["type"] == "action" && e["subject"] == pipeline) out.push_back(e);
+        return out;
+    }
+    // The monotonic time at which `step` of the latest `pipeline` ended as `state`.
+    std::optional<long long> step_ended(const std::string& pipeline, const std::string& step,
+                                        const std::string& state = "succeeded") {
+        std::optional<long long> at;
+        for (const auto& e : action_events(pipeline))
+            if (e["fields"].value("step", "") == step && e["fields"]["state"] == state)
+                at = e["monotonic_ns"].get<long long>();
+        return at;
+    }
+    bool wait_pipeline(const std::string& name, const std::string& state, std::chrono::milliseconds deadline) {
+        return lab::wait_until(
+            [&] {
+                const json actions = call("actions");
+                for (const auto& p : actions["arguments"]["pipelines"])
+                    if (p["pipeline"] == name) return p["state"] == state;  // newest first
+                return false;
+            },
+            deadline, 20ms);
+    }
+
+    lab::TempDir dir;
+    std::optional<lab::DbusDaemon> dbus;
+    std::optional<lab::Ganesha> ganesha;
+    std::string socket, config;
+    lab::Process had;
+};
+
+class ActionsInCluster : public WithGanesha {
+protected:
+    void SetUp() override {
+        WithGanesha::SetUp();
+        node.start();
+        ASSERT_TRUE(node.wait_online(20000ms)) << node.diagnostics();
+        write_config(false);
+        spawn_had(node.wrap({}));
+    }
+    void TearDown() override { had.stop(); }
+
+    std::string attribute(const std::string& name) {
+        auto r = node.exec({"attrd_updater", "-Q", "-n", name, "-N", "node1"});
+        const auto at = r.out.find("value=\"");
+        if (r.exit_code != 0 || at == std::string::npos) return "<absent>";
+        return r.out.substr(at + 7, r.out.find('"', at + 7) - at - 7);
+    }
+    bool trigger_present() {
+        return node.exec({"cibadmin", "-Q", "-o", "resources"}).out.find("node1-dead_ip-1") != std::string::npos;
+    }
+    bool wait_attributes(const std::string& value, std::chrono::milliseconds deadline) {
+        return lab::wait_until(
+            [&] {
+                const auto a = attribute("ganesha-active"), g = attribute("grace-active");
+                return (a == value || (value.empty() && a == "<absent>")) &&
+                       (g == value || (value.empty() && g == "<absent>"));
+            },
+            deadline, 50ms);
+    }
+
+    lab::PacemakerNode node;  // had (a base member) is stopped in TearDown, before the node goes
+};
+
+TEST_F(ActionsInCluster, AHealthyNfsdSetsBothAttributes) {
+    ASSERT_TRUE(wait_attributes("1", 10000ms)) << call("actions").dump(2);
+    EXPECT_FALSE(trigger_present());
+}
+
+TEST_F(ActionsInCluster, AKilledNfsdGivesUpItsVipOnlyAfterTheGraceDelayAndComesBack) {
+    ASSERT_TRUE(wait_attributes("1", 10000ms)) << call("actions").dump(2);
+    ASSERT_TRUE(ganesha->kill(SIGKILL));
+    ASSERT_TRUE(wait_pipeline("nfsd-down", "succeeded", 15000ms)) << call("actions").dump(2);
+    EXPECT_EQ(attribute("ganesha-active"), "");
+    EXPECT_EQ(attribute("grace-active"), "");
+    EXPECT_TRUE(trigger_present());
+
+    // grace-active went first, and ganesha-active (the VIP) only after the wait.
+    const auto grace_cleared = step_ended("nfsd-down", "delete grace-active");
+    const auto vip_released = step_ended("nfsd-down", "delete ganesha-active");
+    ASSERT_TRUE(grace_cleared && vip_released);
+    EXPECT_GE(*vip_released - *grace_cleared, 400'000'000LL);
+
+    ganesha->wait_exited(5000ms);
+    ganesha->restart();
+    ASSERT_TRUE(wait_pipeline("nfsd-up", "succeeded", 15000ms)) << call("actions").dump(2);
+    EXPECT_TRUE(wait_attributes("1", 5000ms));
+    EXPECT_FALSE(trigger_present());
+}
+
+TEST_F(ActionsInCluster, DrainAndUndrainAreIdempotent) {
+    ASSERT_TRUE(wait_attributes("1", 10000ms));
+    for (int i = 0; i < 2; ++i) {
+        auto r = cli({"drain"});
+        EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+        EXPECT_TRUE(wait_attributes("", 1000ms));
+        EXPECT_FALSE(trigger_present());  // a drain is not a failure: no state to reclaim
+        EXPECT_EQ(call("status")["arguments"]["drained"], true);
+    }
+    for (int i = 0; i < 2; ++i) {
+        auto r = cli({"undrain"});
+        EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+        EXPECT_TRUE(wait_attributes("1", 1000ms));
+    }
+    auto r = cli({"failover"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_TRUE(trigger_present());
+    r = cli({"failover"});  // the trigger is already there: still success
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("already present"), std::string::npos) << r.out;
+}
+
+// No cluster at all: the pipeline fails quickly and says why.
+class ActionsWithoutCluster : public WithGanesha {
+protected:
+    void SetUp() override {
+        WithGanesha::SetUp();
+        write_config(false);  // ganesha's loopback is not this namespace's
+        spawn_had(netns.wrap({}));
+    }
+    void TearDown() override { had.stop(); }
+    lab::NetNs netns{"gha-nocl"};
+};
+
+TEST_F(ActionsWithoutCluster, PipelinesFailFastNamingTheMissingCluster) {
+    ASSERT_TRUE(wait_pipeline("nfsd-up", "failed", 10000ms)) << call("actions").dump(2);
+    const json actions = call("actions");
+    const json& up = actions["arguments"]["pipelines"][0];
+    EXPECT_NE(up["steps"][0]["detail"].get<std::string>().find("no cluster running"), std::string::npos) << up.dump(2);
+    EXPECT_EQ(up["undone"].size(), 3u);
+    auto r = cli({"drain"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.out.find("no cluster running"), std::string::npos) << r.out;
+}
+
+// grace over D-Bus: no cluster needed; the daemon runs next to ganesha.
+class Grace : public WithGanesha {
+protected:
+    void SetUp() override {
+        WithGanesha::SetUp();
+        write_config(true);
+        spawn_had({});
+    }
+    void TearDown() override { had.stop(); }
+    bool in_grace() {
+        auto r = lab::run_capture({"dbus-send", "--system", "--print-reply", "--dest=org.ganesha.nfsd",
+                                   "/org/ganesha/nfsd/admin", "org.ganesha.nfsd.admin.get_grace"},
+                                  5000ms, {{"DBUS_SYSTEM_BUS_ADDRESS", dbus->address()}});
+        const auto first = r.out.find("boolean ");
+        return r.exit_code == 0 && first != std::string::npos && r.out.compare(first, 12, "boolean true") == 0;
+    }
+};
+
+TEST_F(Grace, TakeIpPutsTheRealGaneshaIntoGraceForThatAddress) {
+    EXPECT_FALSE(in_grace());
+    auto r = cli({"grace", "--event", "take-ip", "127.0.0.2"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("succeeded"), std::string::npos) << r.out;
+    EXPECT_TRUE(in_grace());
+    EXPECT_NE(lab::read_file(ganesha->log_path()).find("127.0.0.2"), std::string::npos);
+}
+
+TEST_F(Grace, BadRequestsAreRefusedBeforeAnythingIsSent) {
+    auto unknown = cli({"grace", "--event", "take-everything", "127.0.0.2"});
+    EXPECT_EQ(unknown.exit_code, 1);
+    EXPECT_NE(unknown.err.find("unknown event"), std::string::npos) << unknown.err;
+    auto empty = cli({"grace", "--event", "release-ip"});
+    EXPECT_EQ(empty.exit_code, 1);
+}
+
+TEST_F(Grace, AKilledNfsdIsNamedServiceUnknown) {
+    ASSERT_TRUE(ganesha->kill(SIGKILL));
+    ganesha->wait_exited(5000ms);
+    auto r = cli({"grace", "127.0.0.2"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.out.find("service_unknown"), std::string::npos) << r.out;
+}
+
+TEST_F(Grace, AHungNfsdTimesOutWhileTheDaemonStaysResponsive) {
+    ASSERT_TRUE(ganesha->kill(SIGSTOP));
+    auto started = cli({"--no-wait", "grace", "127.0.0.3"});
+    ASSERT_EQ(started.exit_code, 0) << started.err;
+    // While the D-Bus call hangs, the control socket answers at once.
+    for (int i = 0; i < 10; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        EXPECT_EQ(call("status")["result"], 0);
+        EXPECT_LT(std::chrono::steady_clock::now() - t0, 200ms);
+    }
+    ASSERT_TRUE(wait_pipeline("grace", "failed", 30000ms)) << call("actions").dump(2);
+    const json actions = call("actions");
+    EXPECT_NE(actions.dump().find("timeout"), std::string::npos) << actions.dump(2);
+    ganesha->kill(SIGCONT);
+}
+
+TEST_F(Grace, ABusThatIsGoneIsNamed) {
+    dbus->stop();
+    auto r = cli({"grace", "127.0.0.2"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.out.find("bus_unreachable"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace gha

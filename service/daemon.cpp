@@ -351,7 +351,7 @@ void Daemon::register_commands() {
                   });
     registry_.add("reload", "re-read the configuration file; a bad one is rejected", true,
                   [this](const Request&, const Caller&) { return reload(); });
-    registry_.add("grace", "put the local ganesha into grace; arguments: event (take-ip), address", true,
+    registry_.add("grace", "put the local ganesha into grace; arguments: event (take-ip), address or node", true,
                   [this](const Request& request, const Caller&) {
                       const auto& args = request.arguments;
                       const std::string name = args.value("event", std::string("take-ip"));
@@ -362,6 +362,14 @@ void Daemon::register_commands() {
                       std::string address = args.value("address", std::string());
                       if (address.empty() && args.contains("args") && args["args"].is_array() && !args["args"].empty())
                           address = args["args"][0].get<std::string>();
+                      // The OCF agents know the node that stopped, not its VIP.
+                      if (address.empty() && args.contains("node")) {
+                          const std::string node = args["node"].get<std::string>();
+                          auto vip = config_.vips.find(node);
+                          if (vip == config_.vips.end())
+                              return answer(control::error, "grace: no VIP for node '" + node.substr(0, 64) + "'");
+                          address = vip->second;
+                      }
                       std::string problem;
                       if (GraceClient::grace_argument(*event, address, problem).empty())
                           return answer(control::error, "grace: " + problem);

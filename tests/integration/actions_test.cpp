@@ -234,6 +234,14 @@ TEST_F(Grace, TakeIpPutsTheRealGaneshaIntoGraceForThatAddress) {
     EXPECT_NE(lab::read_file(ganesha->log_path()).find("127.0.0.2"), std::string::npos);
 }
 
+TEST_F(Grace, ANodeNameIsResolvedToItsVip) {
+    auto r = cli({"grace", "--event", "take-ip", "node=node2"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("192.0.2.2"), std::string::npos) << r.out;
+    EXPECT_NE(lab::read_file(ganesha->log_path()).find("192.0.2.2"), std::string::npos);
+    EXPECT_EQ(cli({"grace", "node=node9"}).exit_code, 1);
+}
+
 TEST_F(Grace, BadRequestsAreRefusedBeforeAnythingIsSent) {
     auto unknown = cli({"grace", "--event", "take-everything", "127.0.0.2"});
     EXPECT_EQ(unknown.exit_code, 1);

@@ -203,6 +203,7 @@ DbusCallResult DbusConnection::classify(const std::string& name, const std::stri
         if (message == "Connection terminated") {
             // sd-bus's synthetic reply for calls pending when our bus connection closed.
             result.error = DbusErrc::bus_unreachable;
+            result.detail = "bus connection lost with the call pending (" + result.detail + ")";
         } else if (message.find("disconnected from message bus without replying") != std::string::npos) {
             // dbus-daemon: the callee exited (ganesha killed) with our call pending.
             result.error = DbusErrc::service_unknown;
@@ -225,7 +226,7 @@ void DbusConnection::async_connect(ConnectHandler handler) {
             if (!subscription->slot) install(id, *subscription);
             if (!subscription->slot && problem.empty()) problem = "AddMatch failed: " + subscription->problem;
         }
-        if (!problem.empty()) arm();
+        arm();  // a synchronous AddMatch may have queued other messages
         if (handler) {
             const std::error_code ec = problem.empty() ? std::error_code{} : make_error_code(DbusErrc::other);
             asio::post(io_, guarded([handler = std::move(handler), ec, problem]() { handler(ec, problem); }));

@@ -16,6 +16,12 @@
 //
 // Handlers are always posted to the loop: never run inside call()/subscribe(),
 // never inside sd-bus dispatch, and never after the DbusConnection is gone.
+// Use it from the loop's thread only (one io_context thread, as everywhere).
+//
+// Known bound: dropping a connection calls sd_bus_flush_close_unref, which
+// would wait for unsent bytes; those exist only if the bus stopped reading
+// while our socket buffer filled up (hundreds of KiB of calls), never with
+// this daemon's traffic.
 #pragma once
 
 #include <asio/io_context.hpp>

@@ -107,6 +107,15 @@ Step PacemakerActions::delete_attribute(const std::string& node, const std::stri
         });
 }
 
+void PacemakerActions::query_attribute(const std::string& node, const std::string& name, QueryHandler handler) {
+    runner_.run({tools_.attrd_updater, "-Q", "-n", name, "-N", node}, tools_.options,
+                [name, handler](const ChildResult& r) {
+                    if (!r.error && r.exit_code == kAttributeUnknown) return handler(StepResult::ok(), "");
+                    if (!r.ok()) return handler(command_failure("attrd_updater -Q -n " + name, r), "");
+                    handler(StepResult::ok(), parse_attrd_value(r.out).value_or(""));
+                });
+}
+
 Step PacemakerActions::create_trigger(const std::string& id) {
     const std::string what = "cibadmin -C " + id;
     return command_step("create trigger " + id,

@@ -37,6 +37,9 @@ public:
     Step set_attribute(const std::string& node, const std::string& name, const std::string& value);
     // attrd_updater -n NAME -N NODE -D, then -Q shows it empty or unknown.
     Step delete_attribute(const std::string& node, const std::string& name);
+    // attrd_updater -Q: the value ("" when deleted or never set), or an error.
+    using QueryHandler = std::function<void(StepResult error, const std::string& value)>;
+    void query_attribute(const std::string& node, const std::string& name, QueryHandler handler);
     // cibadmin -C of an ocf:heartbeat:Dummy primitive; "already exists" is success.
     Step create_trigger(const std::string& id);
     // cibadmin -D of that primitive; a missing one is success.

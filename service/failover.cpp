@@ -23,7 +23,10 @@ Failover::Failover(const Config& config, Clock& clock, PipelineRunner& runner,
     waiter_->timer = clock_.make_timer();
 }
 
-Failover::~Failover() { waiter_->done = nullptr; }
+Failover::~Failover() {
+    waiter_->done = nullptr;
+    *alive_ = false;
+}
 
 // Retries and timeouts for every Pacemaker step come from the configuration.
 static Step bounded(Step step, const Config& config) {
@@ -104,6 +107,49 @@ std::uint64_t Failover::peer_grace(GraceEvent event, const std::string& address)
     if (grace_) steps = grace_->grace(event, address);
     for (auto& step : steps) step.attempts = config_.action_attempts;
     return runner_.submit({"grace", "grace " + address, std::move(steps)});
+}
+
+}  // namespace gha
+
+namespace gha {
+
+void Failover::reconcile(bool nfsd_healthy, std::function<void(Reconciled)> done) {
+    if (runner_.busy(config_.node)) {  // a pipeline is already on it
+        if (done) done(Reconciled::busy);
+        return;
+    }
+    const bool serving = nfsd_healthy && !drained_;
+    const std::string want = serving ? "1" : "";
+    std::weak_ptr<bool> alive = alive_;
+    pacemaker_.query_attribute(config_.node, config_.ganesha_active_attr,
+        [this, alive, serving, want, nfsd_healthy, done](StepResult error, const std::string& active) {
+            if (alive.expired()) return;
+            if (error.error) {  // no cluster (yet): the caller checks again soon
+                if (done) done(Reconciled::no_cluster);
+                return;
+            }
+            pacemaker_.query_attribute(config_.node, config_.grace_active_attr,
+                [this, alive, serving, want, active, nfsd_healthy, done](StepResult error2, const std::string& grace) {
+                    if (alive.expired()) return;
+                    if (error2.error) {
+                        if (done) done(Reconciled::no_cluster);
+                        return;
+                    }
+                    if (active == want && grace == want) {
+                        if (done) done(Reconciled::in_sync);
+                        return;
+                    }
+                    if (runner_.busy(config_.node)) {
+                        if (done) done(Reconciled::busy);
+                        return;
+                    }
+                    if (serving) local_up("reconcile: attributes do not say this node serves");
+                    else if (drained_) drain();
+                    else local_down("reconcile: attributes say this node serves but its nfsd is not healthy");
+                    (void)nfsd_healthy;
+                    if (done) done(Reconciled::started);
+                });
+        });
 }
 
 }  // namespace gha

@@ -39,6 +39,13 @@ public:
     // A survivor confirmed it holds grace for us (peer heartbeats, later).
     void confirm_grace(const std::string& from);
 
+    // Compares this node's attributes with what its state calls for and runs
+    // the matching pipeline when they differ: attributes are transient in
+    // Pacemaker (gone when it restarts) and an action may have failed while
+    // the cluster was not up yet.
+    enum class Reconciled { in_sync, started, busy, no_cluster };
+    void reconcile(bool nfsd_healthy, std::function<void(Reconciled)> done = {});
+
     void update(const Config& config) { config_ = config; }
 
 private:
@@ -53,6 +60,7 @@ private:
     bool drained_ = false;
     struct Waiter;
     std::shared_ptr<Waiter> waiter_;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace gha

@@ -338,8 +338,10 @@ TEST_F(GraceTest, StoppedGaneshaTimesOutWhileTheLoopKeepsRunning) {
     EXPECT_EQ(out->ec, DbusErrc::timeout) << out->message;
     EXPECT_GE(elapsed, 790);
     EXPECT_LE(elapsed, 800 + 300);
-    EXPECT_GE(ticker.ticks(), 50) << "the loop was not running during the call";
-    EXPECT_LE(ticker.max_gap_ms(), 100) << "the loop was blocked";
+    // 80 ticks if nothing else ran on these 2 shared cores; a blocked loop
+    // would show one gap as long as the call.
+    EXPECT_GE(ticker.ticks(), 30) << "the loop was not running during the call";
+    EXPECT_LE(ticker.max_gap_ms(), 200) << "the loop was blocked";
     EXPECT_EQ(connection->calls_in_flight(), 0u);
 
     // Resumed: the late reply to the abandoned call is dropped, new calls work.
@@ -519,7 +521,7 @@ TEST_F(GraceTest, FrozenBusDaemonFailsFastInsteadOfBlockingTheLoop) {
     EXPECT_NE(out->message.find("no answer"), std::string::npos) << out->message;
     EXPECT_GE(ms_between(t0, out->at), 290);
     EXPECT_LE(ms_between(t0, out->at), 300 + 200);
-    EXPECT_LE(ticker.max_gap_ms(), 100) << "the loop was blocked";
+    EXPECT_LE(ticker.max_gap_ms(), 200) << "the loop was blocked";
 
     // Thawed, the next call connects (and finds no ganesha on this bus).
     ASSERT_TRUE(bus->process().signal(SIGCONT));

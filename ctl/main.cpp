@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "ctl/cluster_command.hpp"
 #include "ctl/control_client.hpp"
+#include "ctl/peers_command.hpp"
 
 namespace {
 
@@ -28,9 +30,16 @@ Commands:
   failover               move this node's VIP away as if its nfsd had failed
   drain | undrain        move this node's VIP away and keep it away | let it come back
   actions [--id N]       running and recent action pipelines with their steps
+  peers                  peer heartbeats: state, last heard, incarnation, nfsd, grace held, drops
+  keygen [--force] PATH  write a new heartbeat key (HA_HEARTBEAT_KEY), mode 0600; no daemon needed
+  metrics                the daemon's Prometheus metrics (what /metrics serves)
   version                daemon version
   list-commands          commands the daemon understands
   Any other COMMAND is sent as is, with key=value ARGS as its arguments.
+
+Cluster layout (Pacemaker; no daemon needed; `ganesha-hactl cluster --help` for details):
+  cluster [--config PATH] [--wait S] show-cib | setup | teardown | add NODE VIP | delete NODE
+          | status [--json] | refresh-config [--ganesha-conf PATH] EXPORT_ID
 
 Options:
   --socket PATH   control socket (default $GANESHA_HA_SOCKET or /run/ganesha-ha/hactl.sock)
@@ -156,6 +165,10 @@ int main(int argc, char** argv) {
         std::fputs(kHelp, stderr);
         return usage;
     }
+    if (words[0] == "keygen") return gha::ctl::keygen_main({words.begin() + 1, words.end()});
+    if (words[0] == "cluster")
+        return gha::cluster::cluster_main({words.begin() + 1, words.end()},
+                                          {socket, as_json, gha::cluster::kDefaultConfigPath});
 
     gha::control::Request request{words[0]};
     for (std::size_t i = 1; i < words.size(); ++i) {
@@ -225,6 +238,10 @@ int main(int argc, char** argv) {
         print_events(args);
     } else if (request.command == "list-commands") {
         print_commands(args);
+    } else if (request.command == "peers") {
+        gha::ctl::print_peers(args);
+    } else if (request.command == "metrics") {
+        std::fputs(args.value("text", "").c_str(), stdout);  // raw exposition text, for promtool & co
     } else if (request.command == "actions") {
         if (args.contains("pipelines"))
             for (const auto& p : args["pipelines"]) print_pipeline(p);

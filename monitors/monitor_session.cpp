@@ -49,6 +49,7 @@ void MonitorSession::launch() {
     period_elapsed_ = false;
     const ProbeId id = next_id_++;
     in_flight_ = id;
+    probe_started_ = clock_.now();
     ++status_.probes;
     period_timer_->async_wait_for(next_period(), guarded([this](std::error_code ec) {
         if (!ec && running_) on_period_elapsed();
@@ -80,6 +81,7 @@ void MonitorSession::complete_probe(ProbeId id, ProbeResult result) {
     if (!running_ || id == 0 || in_flight_ != id) return;  // late, after timeout or stop
     in_flight_ = 0;
     timeout_timer_->cancel();
+    result.duration = clock_.now() - probe_started_;
     count(result);
     if (running_ && period_elapsed_ && in_flight_ == 0) launch();
 }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -20,6 +21,9 @@ struct ProbeResult {
     Outcome outcome = Outcome::success;
     std::string reason;  // short, from a fixed set per monitor ("timeout", "refused", ...)
     std::string detail;  // one human line
+    // Set by MonitorSession on probe results (start to result; a timeout
+    // counts as the timeout); empty for report()s between probes.
+    std::optional<Duration> duration;
 
     static ProbeResult ok(std::string detail = {}) {
         return {Outcome::success, "ok", std::move(detail)};
@@ -113,6 +117,7 @@ private:
     std::mt19937_64 rng_{std::random_device{}()};
     ProbeId next_id_ = 1;
     ProbeId in_flight_ = 0;  // 0: none
+    TimePoint probe_started_{};
     bool period_elapsed_ = false;
     bool running_ = false;
 };

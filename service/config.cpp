@@ -40,6 +40,13 @@ constexpr long long kMaxRiseFall = 100;
 constexpr Millis kMaxPeriod = std::chrono::hours{1};
 constexpr std::string_view kMonitorPrefix = "HA_MONITOR_";
 constexpr std::string_view kVipPrefix = "VIP_";
+constexpr std::string_view kPeerAddrPrefix = "HA_PEER_ADDR_";
+// Peer heartbeats carry a grace list of at most this many nodes.
+constexpr std::size_t kMaxHeartbeatNodes = 64;
+// Heartbeat datagram layout (monitors/heartbeat_codec.hpp): fixed header,
+// MAC, and the largest datagram.
+constexpr std::size_t kHeartbeatFixedBytes = 24 + 32;
+constexpr std::size_t kHeartbeatMaxBytes = 1200;
 
 // <cctype> is undefined for negative chars and locale dependent; the format
 // is plain ASCII.
@@ -263,6 +270,7 @@ private:
         std::string value;
         int line;
     };
+    using PeerAddr = Vip;
 
     [[noreturn]] void fail(int line, const std::string& message) const {
         throw ConfigError(source_, line, message);
@@ -284,6 +292,7 @@ private:
     void set_nfsd_address(const std::string& value, int line);
     void set_dbus_name(const std::string& value, int line);
     void set_event_log_size(const std::string& value, int line);
+    void set_metrics_listen(const std::string& value, int line);
     void set_attribute_name(const std::string& key, const std::string& value,
                             std::string& out, int line);
     Millis bounded_duration(const std::string& key, const std::string& value,
@@ -299,6 +308,7 @@ private:
 
     void finish();
     void match_vips();
+    void finish_heartbeat();
     void choose_node();
     std::string default_node() const;
     void check_control_socket(const std::string& field, const std::string& value,
@@ -310,6 +320,8 @@ private:
     std::map<std::string, int> first_line_;            // key -> line it was set on
     std::map<std::string, std::string> node_by_key_;   // node_key(node) -> node
     std::vector<Vip> vips_;                            // in file order
+    std::vector<PeerAddr> peer_addrs_;                 // in file order
+    int heartbeat_address_line_ = 0;                   // HA_HEARTBEAT_ADDRESS
     int ha_name_line_ = 0;
     int nodes_line_ = 0;
     int node_line_ = 0;  // HA_NODE
@@ -422,6 +434,8 @@ void Parser::assign(const std::string& key, const std::string& value, int line) 
         set_dbus_name(value, line);
     } else if (key == "HA_EVENT_LOG_SIZE") {
         set_event_log_size(value, line);
+    } else if (key == "HA_METRICS_LISTEN") {
+        set_metrics_listen(value, line);
     } else if (key == "HA_GANESHA_ACTIVE_ATTR") {
         set_attribute_name(key, value, config_.ganesha_active_attr, line);
     } else if (key == "HA_GRACE_ACTIVE_ATTR") {
@@ -432,6 +446,23 @@ void Parser::assign(const std::string& key, const std::string& value, int line) 
         config_.action_timeout = bounded_duration(key, value, Millis{100}, Millis{120000}, line);
     } else if (key == "HA_ACTION_ATTEMPTS") {
         config_.action_attempts = parse_count(key, "value", value, line);
+    } else if (key == "HA_HEARTBEAT_KEY") {
+        if (!value.empty() && value.front() != '/')
+            fail(line, "HA_HEARTBEAT_KEY: " + quoted(value) + " is not an absolute path");
+        config_.heartbeat.key_file = value;
+    } else if (key == "HA_HEARTBEAT_ADDRESS") {
+        if (!canonical_address(value))
+            fail(line, "HA_HEARTBEAT_ADDRESS: " + quoted(value) +
+                           " is not an IPv4 or IPv6 address (0.0.0.0 or :: for every interface)");
+        config_.heartbeat.address = value;
+        heartbeat_address_line_ = line;
+    } else if (key == "HA_HEARTBEAT_PORT") {
+        const auto port = parse_port(value);
+        if (!port) fail(line, "HA_HEARTBEAT_PORT: " + quoted(value) + " is not a port number 1..65535");
+        config_.heartbeat.port = *port;
+    } else if (key.starts_with(kPeerAddrPrefix)) {
+        // Matched against HA_CLUSTER_NODES in finish(), like VIP_.
+        peer_addrs_.push_back({key, value, line});
     } else if (key.starts_with(kMonitorPrefix)) {
         set_monitor(key, value, line);
     } else if (key.starts_with(kVipPrefix)) {
@@ -548,6 +579,24 @@ void Parser::set_event_log_size(const std::string& value, int line) {
     config_.event_log_size = static_cast<std::size_t>(*size);
 }
 
+// "off" disables the exporter; otherwise an IP literal and a port, like
+// HA_NFSD_ADDRESS (no name lookups at start-up).
+void Parser::set_metrics_listen(const std::string& value, int line) {
+    if (lower(value) == "off") {
+        config_.metrics_listen.reset();
+        return;
+    }
+    const auto endpoint = parse_endpoint(value);
+    if (!endpoint) {
+        fail(line, "HA_METRICS_LISTEN: " + quoted(value) +
+                       " is not off, IPv4:port or [IPv6]:port with port 1..65535");
+    }
+    if (endpoint->port == 9587) {
+        fail(line, "HA_METRICS_LISTEN: port 9587 belongs to ganesha.nfsd's own exporter");
+    }
+    config_.metrics_listen = *endpoint;
+}
+
 void Parser::set_monitor(const std::string& key, const std::string& value, int line) {
     const std::string_view suffix = std::string_view(key).substr(kMonitorPrefix.size());
     std::string name;
@@ -555,12 +604,14 @@ void Parser::set_monitor(const std::string& key, const std::string& value, int l
         name = "pid";
     } else if (suffix == "RPC_NULL") {
         name = "rpc-null";
+    } else if (suffix == "PEER") {
+        name = "peer";  // the heartbeats: not in config_.monitors
     } else {
         fail(line, key + ": unknown monitor " + quoted(suffix) +
-                       " (known: HA_MONITOR_PID, HA_MONITOR_RPC_NULL)");
+                       " (known: HA_MONITOR_PID, HA_MONITOR_RPC_NULL, HA_MONITOR_PEER)");
     }
     // Work on a copy so that the settings are only changed when all is well.
-    MonitorSettings settings = config_.monitors.at(name);
+    MonitorSettings settings = name == "peer" ? config_.heartbeat.settings : config_.monitors.at(name);
     std::set<std::string_view> given;
     for (const auto word : words(value)) {
         const auto eq = word.find('=');
@@ -571,6 +622,9 @@ void Parser::set_monitor(const std::string& key, const std::string& value, int l
         if (!given.insert(option).second) {
             fail(line, key + ": monitor option " + quoted(option) + " given twice");
         }
+        if (name == "peer" && (option == "timeout" || option == "jitter"))
+            fail(line, key + ": " + quoted(option) +
+                           " does not apply to peer heartbeats (interval, rise, fall, enabled)");
         set_monitor_option(key, option, word.substr(eq + 1), settings, line);
     }
     // Probes are never more than interval + jitter apart only if the jitter
@@ -579,6 +633,11 @@ void Parser::set_monitor(const std::string& key, const std::string& value, int l
         fail(line, key + ": jitter " + std::to_string(settings.jitter.count()) +
                        "ms exceeds interval " +
                        std::to_string(settings.interval.count()) + "ms");
+    }
+    if (name == "peer") {
+        settings.timeout = settings.interval;  // unused; keeps the struct consistent
+        config_.heartbeat.settings = settings;
+        return;
     }
     config_.monitors[name] = settings;
 }
@@ -683,6 +742,50 @@ void Parser::finish() {
         config_.control_socket = *overrides_.control_socket;
     }
     choose_node();
+    finish_heartbeat();
+}
+
+void Parser::finish_heartbeat() {
+    auto& hb = config_.heartbeat;
+    for (const auto& entry : peer_addrs_) {
+        const auto node = node_by_key_.find(entry.key.substr(kPeerAddrPrefix.size()));
+        if (node == node_by_key_.end()) {
+            warn(entry.line, entry.key + ": no such node in HA_CLUSTER_NODES");
+            continue;
+        }
+        // Literals only: start-up must not wait on DNS. A node without one
+        // is looked up by name, asynchronously, by the daemon.
+        if (!canonical_address(entry.value))
+            fail(entry.line, entry.key + ": " + quoted(entry.value) + " is not an IPv4 or IPv6 address");
+        hb.peer_addresses[node->second] = entry.value;
+    }
+    if (heartbeat_address_line_ == 0) {
+        const auto own = hb.peer_addresses.find(config_.node);
+        if (own != hb.peer_addresses.end()) hb.address = own->second;
+    }
+    // An IPv4 socket cannot send to an IPv6 peer (an IPv6 one reaches both).
+    if (is_ipv4(hb.address)) {
+        for (const auto& entry : peer_addrs_) {
+            const auto address = canonical_address(entry.value);
+            if (address && address->size() != 4)
+                fail(entry.line, entry.key + ": IPv6 address " + quoted(entry.value) +
+                                     " cannot be reached from the IPv4 heartbeat address " + quoted(hb.address) +
+                                     " (set HA_HEARTBEAT_ADDRESS=:: to use both)");
+        }
+    }
+    if (!hb.enabled()) return;
+    if (config_.cluster_nodes.size() > kMaxHeartbeatNodes + 1)
+        fail(nodes_line_, "HA_CLUSTER_NODES: peer heartbeats support at most " +
+                              std::to_string(kMaxHeartbeatNodes + 1) + " nodes, got " +
+                              std::to_string(config_.cluster_nodes.size()));
+    // The largest datagram: this node holding grace for every other one.
+    std::size_t worst = kHeartbeatFixedBytes + 1 + config_.ha_name.size() + 1 + config_.node.size();
+    for (const auto& node : config_.cluster_nodes)
+        if (node != config_.node) worst += 1 + node.size();
+    if (worst > kHeartbeatMaxBytes)
+        warn(nodes_line_, "node names too long for one heartbeat datagram when this node holds grace for all "
+                          "others (" + std::to_string(worst) + " > " + std::to_string(kHeartbeatMaxBytes) +
+                          " bytes): entries that do not fit are left out and those peers wait HA_GRACE_DELAY");
 }
 
 void Parser::match_vips() {
@@ -742,6 +845,7 @@ void Parser::choose_node() {
     } else {
         config_.node = default_node();
     }
+    if (overrides_.any_node) return;
     const auto& nodes = config_.cluster_nodes;
     if (std::find(nodes.begin(), nodes.end(), config_.node) == nodes.end()) {
         fail(line, "this node " + quoted(config_.node) +

@@ -30,12 +30,36 @@ struct MonitorSettings {
     bool operator==(const MonitorSettings&) const = default;
 };
 
+// UDP port of the peer heartbeats: in IANA's dynamic range (49152-65535,
+// never assigned to a service, so no well-known clash) and above Linux's
+// default ephemeral range (32768-60999), so an outgoing connection never
+// holds it. Not 9587 (ganesha's own exporter).
+inline constexpr std::uint16_t kDefaultHeartbeatPort = 62049;
+
+// Peer heartbeats (monitors/peer_heartbeats.hpp). Off unless a key file is
+// configured: without a shared secret nothing a peer says can be trusted.
+struct HeartbeatConfig {
+    std::string key_file;  // HA_HEARTBEAT_KEY (absolute path); "" = heartbeats off
+    // HA_HEARTBEAT_ADDRESS: the address to bind. Unset: this node's
+    // HA_PEER_ADDR_<node> if given (so one file serves every node), else 0.0.0.0.
+    std::string address = "0.0.0.0";
+    std::uint16_t port = kDefaultHeartbeatPort;         // HA_HEARTBEAT_PORT, the same on every node
+    std::map<std::string, std::string> peer_addresses;  // node -> IP literal (HA_PEER_ADDR_<node>)
+    // HA_MONITOR_PEER: interval, rise, fall, enabled (no timeout or jitter:
+    // a peer is silent for fall x interval before it is unhealthy).
+    MonitorSettings settings{true, Millis{500}, Millis{500}, Millis{0}, 2, 4};
+    bool enabled() const { return !key_file.empty() && settings.enabled; }
+    bool operator==(const HeartbeatConfig&) const = default;
+};
+
 struct Endpoint {
     std::string host;  // IPv4 or IPv6 literal
     std::uint16_t port = 0;
     std::string to_string() const;  // "127.0.0.1:2049", "[::1]:2049"
     bool operator==(const Endpoint&) const = default;
 };
+
+inline constexpr std::uint16_t kDefaultMetricsPort = 10587;
 
 struct Config {
     std::string source;  // path the configuration was read from
@@ -50,6 +74,10 @@ struct Config {
     Endpoint nfsd_address{"127.0.0.1", 2049};
     std::string dbus_name = "org.ganesha.nfsd";
     std::size_t event_log_size = 1000;
+    // Prometheus /metrics (HA_METRICS_LISTEN); nullopt: "off". 10587 is
+    // ganesha's own exporter port (9587, which we must not take) + 1000, and
+    // outside the exporters' 9100-9999 range, which is fully allocated.
+    std::optional<Endpoint> metrics_listen = Endpoint{"127.0.0.1", kDefaultMetricsPort};
     // Actions (GlusterFS ganesha_mon's parameters keep their names and defaults).
     std::string ganesha_active_attr = "ganesha-active";
     std::string grace_active_attr = "grace-active";
@@ -58,6 +86,7 @@ struct Config {
     int action_attempts = 3;      // tries per step
     // Keyed by monitor name: "pid", "rpc-null".
     std::map<std::string, MonitorSettings> monitors;
+    HeartbeatConfig heartbeat;
     // "file:line: ..." for keys that were ignored.
     std::vector<std::string> warnings;
 };
@@ -66,6 +95,9 @@ struct Config {
 struct ConfigOverrides {
     std::optional<std::string> node;
     std::optional<std::string> control_socket;
+    // Cluster-wide tools (ganesha-hactl cluster ...) read the file on any
+    // machine: skip the check that this node is in HA_CLUSTER_NODES.
+    bool any_node = false;
 };
 
 // Thrown only at the configuration boundary. what() is "file:line: message"

@@ -15,6 +15,9 @@ using control::Caller;
 using control::Request;
 using nlohmann::json;
 
+constexpr std::chrono::milliseconds kReconcileInterval{10000};
+constexpr std::chrono::milliseconds kRetryAfterFailure{2000};
+
 std::optional<gid_t> lookup_group(const std::string& name) {
     if (name.empty()) return std::nullopt;
     group buffer{};
@@ -96,9 +99,26 @@ Daemon::Daemon(asio::io_context& io, Config config, ConfigOverrides overrides)
       grace_steps_(grace_client_),
       failover_(config_, clock_, pipelines_, pacemaker_, &grace_steps_),
       signals_(io, SIGTERM, SIGINT, SIGHUP) {
+    build_heartbeats();  // a bad key file refuses start-up before anything is bound
     register_commands();
+    register_peer_commands();
+    reconcile_timer_ = clock_.make_timer();
     server_ = std::make_unique<control::ControlServer>(
         io_, control::ServerOptions{config_.control_socket, control_gid_}, registry_);
+    // Metrics: series for everything configured exist from here on.
+    metrics_.configure(config_);
+    std::vector<std::string> commands;
+    const json listed = registry_.list();
+    for (const auto& command : listed["commands"]) commands.push_back(command["name"]);
+    metrics_.configure_commands(commands);
+    server_->on_request = [this](const std::string& command) { metrics_.control_request(command); };
+    if (config_.metrics_listen)
+        exporter_ = std::make_unique<MetricsExporter>(
+            io_, ExporterOptions{*config_.metrics_listen}, [this] { return metrics_text(); },
+            [this](const std::string& problem) {
+                log::warning(problem);
+                events_.add("daemon", "metrics", problem);
+            });
     started_ = clock_.now();
 }
 
@@ -115,9 +135,12 @@ bool Daemon::may_change(const Caller& caller) const {
 void Daemon::start() {
     for (const auto& warning : config_.warnings) log::warning(warning);
     build_monitors(Config{});
+    start_heartbeats();
     server_->start();
+    if (exporter_) exporter_->start();
     wait_for_signal();
     systemd_.start_watchdog();
+    schedule_reconcile(kReconcileInterval);
     events_.add("daemon", "ganesha-had", "started",
                 {{"node", config_.node}, {"config", config_.source}, {"pid", ::getpid()}});
     log::notice("started", {{"node", config_.node}, {"socket", config_.control_socket}});
@@ -131,10 +154,13 @@ void Daemon::stop() {
     log::notice("stopping", {{"node", config_.node}});
     for (auto& [name, monitor] : monitors_) monitor->stop();
     monitors_.clear();
+    if (heartbeats_) heartbeats_->leave();  // a stop on purpose is not a failure for the peers
     systemd_.stop_watchdog();
+    reconcile_timer_->cancel();
     std::error_code ignored;
     signals_.cancel(ignored);
     server_->close();
+    if (exporter_) exporter_->close();
     dbus_->disconnect();
 }
 
@@ -191,6 +217,7 @@ void Daemon::build_monitors(const Config& old) {
 }
 
 void Daemon::on_monitor(const MonitorSession& monitor, Transition transition, const ProbeResult& result) {
+    metrics_.monitor_result(monitor.status(), transition, result);  // every result, not only edges
     if (transition != Transition::changed) return;  // act on edges only
     const auto& status = monitor.status();
     const std::string health(to_string(status.health));
@@ -212,6 +239,7 @@ void Daemon::react_to_verdict() {
     const bool healthy = v.code == NfsdVerdict::running;
     if (nfsd_healthy_ == healthy) return;
     nfsd_healthy_ = healthy;
+    announce();  // the peers hear it before the pipeline's first child process is spawned
     if (!healthy) {
         failover_.local_down(v.text);
     } else if (!failover_.drained()) {
@@ -219,7 +247,24 @@ void Daemon::react_to_verdict() {
     }
 }
 
+// Every interval (sooner after a failed pipeline) the node's attributes are
+// compared with its state, as GlusterFS's ganesha_mon re-asserts them on
+// every monitor: they vanish when Pacemaker restarts, and a pipeline run
+// before the cluster was up failed.
+void Daemon::schedule_reconcile(std::chrono::milliseconds delay) {
+    reconcile_timer_->async_wait_for(delay, [this](std::error_code ec) {
+        if (ec || stopping_) return;
+        if (!nfsd_healthy_) return schedule_reconcile(kReconcileInterval);  // nothing decided yet
+        failover_.reconcile(*nfsd_healthy_, [this](Failover::Reconciled result) {
+            if (stopping_) return;
+            // (A pipeline that fails re-arms the timer sooner from on_pipeline.)
+            schedule_reconcile(result == Failover::Reconciled::no_cluster ? kRetryAfterFailure : kReconcileInterval);
+        });
+    });
+}
+
 void Daemon::on_pipeline(const PipelineRecord& r, const StepRecord* step) {
+    metrics_.pipeline_event(r, step);
     json fields{{"pipeline", r.name}, {"id", r.id}, {"target", r.target}};
     std::string message;
     if (step) {
@@ -238,6 +283,10 @@ void Daemon::on_pipeline(const PipelineRecord& r, const StepRecord* step) {
         }
     }
     events_.add("action", r.name, message, fields);
+    if (!step) grace_pipeline_finished(r);
+    // A failed pipeline for this node is retried through the reconcile check.
+    if (!step && r.state == PipelineState::failed && r.target == config_.node && !stopping_)
+        schedule_reconcile(kRetryAfterFailure);
     const bool bad = (step && step->state == StepState::failed) || r.state == PipelineState::failed;
     if (bad || !step || step->state != StepState::running)
         log::write(bad ? log::Level::warning : log::Level::info, message,
@@ -313,14 +362,20 @@ json Daemon::reload() {
         notes.push_back("HA_NODE change needs a restart; still " + config_.node);
         fresh.node = config_.node;
     }
+    if (fresh.metrics_listen != config_.metrics_listen) {
+        notes.push_back("HA_METRICS_LISTEN change needs a restart");
+        fresh.metrics_listen = config_.metrics_listen;
+    }
     if (fresh.control_group != config_.control_group) {
         notes.push_back("HA_CONTROL_GROUP change needs a restart");
         fresh.control_group = config_.control_group;
     }
+    heartbeat_reload_notes(fresh, notes);
     Config old = std::exchange(config_, std::move(fresh));
     events_.set_capacity(config_.event_log_size);
     failover_.update(config_);
     build_monitors(old);
+    metrics_.configure(config_);
     for (const auto& note : notes) log::warning(note);
     events_.add("daemon", "config", "reloaded", {{"notes", notes}});
     return answer(control::success, "configuration reloaded", {{"notes", notes}});
@@ -330,6 +385,10 @@ void Daemon::register_commands() {
     registry_.add("version", "daemon version", false, [](const Request&, const Caller&) {
         return answer(control::success, GHA_VERSION, {{"version", GHA_VERSION}});
     });
+    registry_.add("metrics", "the Prometheus metrics, as /metrics serves them (arguments.text)", false,
+                  [this](const Request&, const Caller&) {
+                      return answer(control::success, "Prometheus text format 0.0.4", {{"text", metrics_text()}});
+                  });
     registry_.add("status", "node, monitors and their health", false,
                   [this](const Request&, const Caller&) {
                       return answer(control::success, verdict().text, status());
@@ -373,7 +432,7 @@ void Daemon::register_commands() {
                       std::string problem;
                       if (GraceClient::grace_argument(*event, address, problem).empty())
                           return answer(control::error, "grace: " + problem);
-                      return pipeline_answer(failover_.peer_grace(*event, address), "grace");
+                      return grace_command(*event, address);
                   });
     registry_.add("failover", "move this node's VIP away as if its nfsd had failed", true,
                   [this](const Request&, const Caller&) {

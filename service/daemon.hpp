@@ -13,8 +13,11 @@
 #include "actions/grace_steps.hpp"
 #include "actions/pacemaker_actions.hpp"
 #include "actions/pipeline.hpp"
+#include "metrics/exporter.hpp"
+#include "metrics/metrics.hpp"
 #include "monitors/asio_clock.hpp"
 #include "monitors/monitor_session.hpp"
+#include "monitors/peer_heartbeats.hpp"
 #include "service/command_registry.hpp"
 #include "service/config.hpp"
 #include "service/control_server.hpp"
@@ -44,6 +47,8 @@ private:
     std::shared_ptr<MonitorSession> make_monitor(const std::string& name);
     void on_monitor(const MonitorSession& monitor, Transition transition, const ProbeResult& result);
     void react_to_verdict();
+    std::string metrics_text();  // peers' series brought up to date, then rendered
+    void schedule_reconcile(std::chrono::milliseconds delay);
     void on_pipeline(const PipelineRecord& record, const StepRecord* step);
     nlohmann::json pipeline_answer(std::uint64_t id, const std::string& what);
     nlohmann::json reload();
@@ -51,15 +56,33 @@ private:
     bool may_change(const control::Caller& caller) const;
     std::vector<MonitorStatus> monitor_statuses() const;
 
+    // Peer heartbeats (service/daemon_peers.cpp).
+    void build_heartbeats();
+    void start_heartbeats();
+    void register_peer_commands();
+    void announce();  // our nfsd state and the grace we hold, to the peers
+    void on_peer_state(const PeerStatus& peer, PeerState from);
+    void on_peer_down(const std::string& node, const std::string& why);
+    std::optional<std::string> survivors_holding_grace() const;
+    void check_grace_confirmation();
+    std::uint64_t request_grace(GraceEvent event, const std::string& address);
+    nlohmann::json grace_command(GraceEvent event, const std::string& address);
+    void grace_pipeline_finished(const PipelineRecord& record);
+    void expire_grace_held();
+    void heartbeat_reload_notes(Config& fresh, std::vector<std::string>& notes) const;
+    nlohmann::json peers_json() const;
+
     asio::io_context& io_;
     Config config_;
     ConfigOverrides overrides_;
     AsioClock clock_;
     EventLog events_;
+    Metrics metrics_;  // before everything that reports to it
     SystemdNotifier systemd_;
     std::optional<gid_t> control_gid_;
     control::CommandRegistry registry_;
     std::unique_ptr<control::ControlServer> server_;
+    std::unique_ptr<MetricsExporter> exporter_;  // null: HA_METRICS_LISTEN=off
     std::map<std::string, std::shared_ptr<MonitorSession>> monitors_;
     ProcessRunner runner_;
     PacemakerActions pacemaker_;
@@ -68,7 +91,17 @@ private:
     std::shared_ptr<GraceClient> grace_client_;
     DbusGraceSteps grace_steps_;
     Failover failover_;
+    std::shared_ptr<PeerHeartbeats> heartbeats_;  // null: no HA_HEARTBEAT_KEY
+    DropCounts reported_drops_{};                 // already added to the metrics
+    struct HeldGrace {
+        std::string node;  // whose VIP the address is ("" for another address)
+        TimePoint since;
+    };
+    std::map<std::string, HeldGrace> grace_held_;  // address -> take-ip grace that succeeded
+    std::map<std::uint64_t, std::pair<GraceEvent, std::string>> grace_requests_;  // pipeline id -> what
+    std::unique_ptr<Timer> grace_expiry_;
     std::optional<bool> nfsd_healthy_;  // last decided verdict, for edges
+    std::unique_ptr<Timer> reconcile_timer_;
     asio::signal_set signals_;
     TimePoint started_;
     bool stopping_ = false;

@@ -7,6 +7,7 @@ namespace gha {
 struct Failover::Waiter {
     std::unique_ptr<Timer> timer;
     StepDone done;
+    std::function<std::optional<std::string>()> check;
     void finish(StepResult result) {
         if (!done) return;
         auto d = std::move(done);
@@ -53,8 +54,14 @@ Step Failover::wait_for_survivors() {
             w->finish(StepResult::ok("no confirmation; waited HA_GRACE_DELAY " +
                                      std::to_string(delay.count()) + " ms"));
         });
+        if (waiter->check)
+            if (auto who = waiter->check()) waiter->finish(StepResult::ok("grace confirmed by " + *who));
     };
     return step;
+}
+
+void Failover::set_confirmation_check(std::function<std::optional<std::string>()> check) {
+    waiter_->check = std::move(check);
 }
 
 void Failover::confirm_grace(const std::string& from) {

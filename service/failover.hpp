@@ -36,8 +36,11 @@ public:
     bool drained() const { return drained_; }
     // A peer went away: put the local ganesha into grace for its address.
     std::uint64_t peer_grace(GraceEvent event, const std::string& address);
-    // A survivor confirmed it holds grace for us (peer heartbeats, later).
+    // A survivor confirmed it holds grace for us (peer heartbeats).
     void confirm_grace(const std::string& from);
+    // Asked when the wait starts: a confirmation that is already there ends
+    // it at once. Returns who confirmed, or nullopt to wait.
+    void set_confirmation_check(std::function<std::optional<std::string>()> check);
 
     // Compares this node's attributes with what its state calls for and runs
     // the matching pipeline when they differ: attributes are transient in

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "monitors/heartbeat_codec.hpp"
 #include "service/config.hpp"
 #include "service/daemon.hpp"
 #include "service/log.hpp"
@@ -82,6 +83,14 @@ int main(int argc, char** argv) {
     }
     if (options.check_only) {
         for (const auto& warning : config.warnings) std::fprintf(stderr, "warning: %s\n", warning.c_str());
+        if (config.heartbeat.enabled()) {
+            try {
+                gha::HeartbeatKey::load(config.heartbeat.key_file);  // the checks start-up makes
+            } catch (const gha::HeartbeatKeyError& e) {
+                std::fprintf(stderr, "%s\n", e.what());
+                return 1;
+            }
+        }
         std::printf("%s: valid (node %s, %zu nodes)\n", options.config.c_str(), config.node.c_str(),
                     config.cluster_nodes.size());
         return 0;

@@ -435,6 +435,34 @@ TEST(ConfigExtensions, EventLogSize) {
     }
 }
 
+TEST(ConfigExtensions, MetricsListenDefaultsToLoopback) {
+    const Config c = parse(kMinimal);
+    ASSERT_TRUE(c.metrics_listen);
+    EXPECT_EQ(*c.metrics_listen, (Endpoint{"127.0.0.1", kDefaultMetricsPort}));
+    EXPECT_EQ(kDefaultMetricsPort, 10587);
+    EXPECT_TRUE(c.warnings.empty());
+}
+
+TEST(ConfigExtensions, MetricsListen) {
+    EXPECT_EQ(parse(std::string(kMinimal) + "HA_METRICS_LISTEN=0.0.0.0:9999\n").metrics_listen,
+              (Endpoint{"0.0.0.0", 9999}));
+    EXPECT_EQ(parse(std::string(kMinimal) + "HA_METRICS_LISTEN=\"[::1]:10587\"\n").metrics_listen,
+              (Endpoint{"::1", 10587}));
+    EXPECT_FALSE(parse(std::string(kMinimal) + "HA_METRICS_LISTEN=off\n").metrics_listen);
+    EXPECT_FALSE(parse(std::string(kMinimal) + "HA_METRICS_LISTEN=\"OFF\"  # no exporter\n").metrics_listen);
+    for (const char* bad : {"", "on", "no", "10587", ":10587", "127.0.0.1", "127.0.0.1:0",
+                            "127.0.0.1:65536", "localhost:10587", "::1:10587", "[::1]",
+                            "127.0.0.1:10587 ", "off "}) {
+        SCOPED_TRACE(bad);
+        EXPECT_CONFIG_ERROR(std::string(kMinimal) + "HA_METRICS_LISTEN=\"" + bad + "\"\n", 5,
+                            "HA_METRICS_LISTEN: '" + std::string(bad) + "'");
+    }
+    // ganesha.nfsd's own exporter listens on 9587.
+    EXPECT_CONFIG_ERROR(std::string(kMinimal) + "HA_METRICS_LISTEN=127.0.0.1:9587\n", 5, "9587");
+    EXPECT_CONFIG_ERROR(std::string(kMinimal) + "HA_METRICS_LISTEN=off\nHA_METRICS_LISTEN=off\n", 6,
+                        "set again");
+}
+
 // --- warnings -------------------------------------------------------------------
 
 TEST(ConfigWarnings, UnknownKeys) {
@@ -735,6 +763,108 @@ TEST(Config, ActionKeysAreReadAndChecked) {
     EXPECT_CONFIG_ERROR(std::string(kMinimal) + "HA_ACTION_TIMEOUT=10ms\n", 5, "HA_ACTION_TIMEOUT");
     EXPECT_CONFIG_ERROR(std::string(kMinimal) + "HA_ACTION_ATTEMPTS=0\n", 5, "HA_ACTION_ATTEMPTS");
     EXPECT_CONFIG_ERROR(std::string(kMinimal) + "HA_GANESHA_ACTIVE_ATTR=\"a b\"\n", 5, "not a valid attribute name");
+}
+
+// --- peer heartbeats ------------------------------------------------------------
+
+TEST(ConfigHeartbeat, OffWithoutAKeyWithDocumentedDefaults) {
+    const Config c = parse(kMinimal);
+    EXPECT_FALSE(c.heartbeat.enabled());
+    EXPECT_EQ(c.heartbeat.key_file, "");
+    EXPECT_EQ(c.heartbeat.address, "0.0.0.0");
+    EXPECT_EQ(c.heartbeat.port, kDefaultHeartbeatPort);
+    EXPECT_EQ(kDefaultHeartbeatPort, 62049);
+    EXPECT_NE(kDefaultHeartbeatPort, 9587);
+    EXPECT_EQ(c.heartbeat.settings.interval, 500ms);
+    EXPECT_EQ(c.heartbeat.settings.rise, 2);
+    EXPECT_EQ(c.heartbeat.settings.fall, 4);
+    EXPECT_TRUE(c.heartbeat.peer_addresses.empty());
+    EXPECT_FALSE(c.monitors.contains("peer"));  // not a local monitor of the nfsd verdict
+}
+
+TEST(ConfigHeartbeat, KeysAreRead) {
+    const Config c = parse(std::string(kMinimal) +
+                           "HA_HEARTBEAT_KEY=/etc/ganesha/ha.key\n"
+                           "HA_HEARTBEAT_PORT=7000\n"
+                           "HA_HEARTBEAT_ADDRESS=10.0.1.1\n"
+                           "HA_PEER_ADDR_n1=10.0.1.1\n"
+                           "HA_PEER_ADDR_n2=\"10.0.1.2\"\n"
+                           "HA_MONITOR_PEER=\"interval=200ms rise=3 fall=5\"\n");
+    EXPECT_TRUE(c.heartbeat.enabled());
+    EXPECT_EQ(c.heartbeat.key_file, "/etc/ganesha/ha.key");
+    EXPECT_EQ(c.heartbeat.port, 7000);
+    EXPECT_EQ(c.heartbeat.address, "10.0.1.1");
+    EXPECT_EQ(c.heartbeat.peer_addresses,
+              (std::map<std::string, std::string>{{"n1", "10.0.1.1"}, {"n2", "10.0.1.2"}}));
+    EXPECT_EQ(c.heartbeat.settings.interval, 200ms);
+    EXPECT_EQ(c.heartbeat.settings.rise, 3);
+    EXPECT_EQ(c.heartbeat.settings.fall, 5);
+    EXPECT_TRUE(c.warnings.empty());
+    EXPECT_FALSE(parse(std::string(kMinimal) + "HA_HEARTBEAT_KEY=/k\nHA_MONITOR_PEER=enabled=no\n").heartbeat.enabled());
+}
+
+// One file for every node: each binds its own HA_PEER_ADDR_<node> unless
+// HA_HEARTBEAT_ADDRESS says otherwise.
+TEST(ConfigHeartbeat, TheBindAddressDefaultsToThisNodesPeerAddress) {
+    const std::string text = std::string(kMinimal) + "HA_PEER_ADDR_n1=127.0.0.1\nHA_PEER_ADDR_n2=127.0.0.2\n";
+    EXPECT_EQ(parse(text, as_node("n1")).heartbeat.address, "127.0.0.1");
+    EXPECT_EQ(parse(text, as_node("n2")).heartbeat.address, "127.0.0.2");
+    EXPECT_EQ(parse(text + "HA_HEARTBEAT_ADDRESS=0.0.0.0\n", as_node("n2")).heartbeat.address, "0.0.0.0");
+    EXPECT_EQ(parse(std::string(kMinimal) + "HA_PEER_ADDR_n2=fd00::2\nHA_HEARTBEAT_ADDRESS=::\n").heartbeat.address,
+              "::");
+}
+
+TEST(ConfigHeartbeat, PeerAddressesUseNodeKeysAndUnknownOnesAreWarnedAbout) {
+    const Config c = parse("HA_NAME=demo\nHA_CLUSTER_NODES=\"node-1.example.com,n2\"\n"
+                           "VIP_node_1_example_com=10.0.0.1\nVIP_n2=10.0.0.2\n"
+                           "HA_PEER_ADDR_node_1_example_com=192.168.1.1\nHA_PEER_ADDR_n9=192.168.1.9\n",
+                           as_node("n2"));
+    EXPECT_EQ(c.heartbeat.peer_addresses.at("node-1.example.com"), "192.168.1.1");
+    ASSERT_EQ(c.warnings.size(), 1u);
+    EXPECT_EQ(c.warnings[0], "test.conf:6: HA_PEER_ADDR_n9: no such node in HA_CLUSTER_NODES");
+}
+
+TEST(ConfigHeartbeat, BadValuesAreErrorsOnTheirLine) {
+    const std::string base(kMinimal);
+    EXPECT_CONFIG_ERROR(base + "HA_HEARTBEAT_KEY=ha.key\n", 5, "HA_HEARTBEAT_KEY: 'ha.key' is not an absolute path");
+    EXPECT_CONFIG_ERROR(base + "HA_HEARTBEAT_PORT=0\n", 5, "HA_HEARTBEAT_PORT: '0'");
+    EXPECT_CONFIG_ERROR(base + "HA_HEARTBEAT_PORT=65536\n", 5, "HA_HEARTBEAT_PORT");
+    EXPECT_CONFIG_ERROR(base + "HA_HEARTBEAT_PORT=9x\n", 5, "HA_HEARTBEAT_PORT");
+    EXPECT_CONFIG_ERROR(base + "HA_HEARTBEAT_ADDRESS=node1\n", 5, "HA_HEARTBEAT_ADDRESS: 'node1' is not an IPv4");
+    // Literals only, so start-up never waits for DNS.
+    EXPECT_CONFIG_ERROR(base + "HA_PEER_ADDR_n2=n2.example.com\n", 5,
+                        "HA_PEER_ADDR_n2: 'n2.example.com' is not an IPv4 or IPv6 address");
+    EXPECT_CONFIG_ERROR(base + "HA_PEER_ADDR_n2=10.0.0.2\nHA_PEER_ADDR_n2=10.0.0.3\n", 6, "set again");
+    EXPECT_CONFIG_ERROR(base + "HA_PEER_ADDR_n2=fd00::2\n", 5, "cannot be reached from the IPv4 heartbeat address");
+    EXPECT_CONFIG_ERROR(base + "HA_MONITOR_PEER=\"timeout=1s\"\n", 5,
+                        "'timeout' does not apply to peer heartbeats");
+    EXPECT_CONFIG_ERROR(base + "HA_MONITOR_PEER=\"jitter=10ms\"\n", 5, "'jitter' does not apply");
+    EXPECT_CONFIG_ERROR(base + "HA_MONITOR_PEER=\"interval=0ms\"\n", 5, "must be positive");
+    EXPECT_CONFIG_ERROR(base + "HA_MONITOR_PEER=\"fall=0\"\n", 5, "fall '0'");
+    EXPECT_CONFIG_ERROR(base + "HA_MONITOR_PEER=\"speed=1\"\n", 5, "unknown monitor option 'speed'");
+}
+
+TEST(ConfigHeartbeat, ClusterSizeAndDatagramBudget) {
+    std::string nodes, vips;
+    for (int i = 1; i <= 66; ++i) {
+        nodes += (i > 1 ? "," : "") + std::string("n") + std::to_string(i);
+        vips += "VIP_n" + std::to_string(i) + "=10.0.1." + std::to_string(i) + "\n";
+    }
+    const std::string big = "HA_NAME=demo\nHA_CLUSTER_NODES=\"" + nodes + "\"\n" + vips;
+    EXPECT_NO_THROW(parse(big));  // no key: heartbeats off, no limit
+    EXPECT_CONFIG_ERROR(big + "HA_HEARTBEAT_KEY=/k\n", 2, "at most 65 nodes");
+
+    std::string long_nodes, long_vips;
+    for (int i = 1; i <= 40; ++i) {
+        const std::string node = "nfs-server-" + std::to_string(i) + ".storage.example.com";
+        long_nodes += (i > 1 ? "," : "") + node;
+        long_vips += "VIP_" + node_key(node) + "=10.0.2." + std::to_string(i) + "\n";
+    }
+    const Config c = parse("HA_NAME=demo\nHA_CLUSTER_NODES=\"" + long_nodes + "\"\n" + long_vips +
+                               "HA_HEARTBEAT_KEY=/k\n",
+                           as_node("nfs-server-1.storage.example.com"));
+    ASSERT_EQ(c.warnings.size(), 1u);
+    EXPECT_NE(c.warnings[0].find("too long for one heartbeat datagram"), std::string::npos) << c.warnings[0];
 }
 
 }  // namespace

@@ -74,6 +74,20 @@ TEST_F(FailoverTest, AConfirmationEndsTheWaitEarly) {
     EXPECT_NE(record.steps[1].detail.find("confirmed by node2"), std::string::npos);
 }
 
+// Peer heartbeats may confirm before the wait begins: the check at its start
+// ends it at once; without a confirmation it still waits.
+TEST_F(FailoverTest, AConfirmationThatIsAlreadyThereEndsTheWaitAtOnce) {
+    std::optional<std::string> confirmed;
+    failover.set_confirmation_check([&] { return confirmed; });
+    failover.local_down("test");
+    EXPECT_EQ(changes(), (std::vector<std::string>{"grace-active -D"}));
+    clock.advance(5000ms);
+    confirmed = "node2, node3";
+    failover.local_down("again");
+    EXPECT_EQ(changes().size(), 6u);
+    EXPECT_NE(pipelines.records().front().steps[1].detail.find("confirmed by node2, node3"), std::string::npos);
+}
+
 TEST_F(FailoverTest, UpSetsGraceThenActiveThenDeletesTheTrigger) {
     failover.local_up("test");
     EXPECT_EQ(changes(), (std::vector<std::string>{"grace-active -U 1", "ganesha-active -U 1", "cibadmin -D"}));

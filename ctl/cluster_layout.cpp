@@ -1,0 +1,274 @@
+#include "ctl/cluster_layout.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+
+#include "ctl/mini_xml.hpp"
+
+namespace gha::cluster {
+namespace {
+
+using xml::escape;
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+    return s;
+}
+
+bool is_ipv6(const std::string& address) {
+    in6_addr a{};
+    return inet_pton(AF_INET6, address.c_str(), &a) == 1;
+}
+
+// The value of a KEY=value line as the configuration parser reads it (the
+// file has passed parse_config already): quoted, or up to a " #" comment.
+std::string line_value(std::string_view raw) {
+    raw = trim(raw);
+    if (!raw.empty() && (raw.front() == '"' || raw.front() == '\'')) {
+        const auto close = raw.find(raw.front(), 1);
+        return std::string(raw.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
+    }
+    for (std::size_t i = 1; i < raw.size(); ++i)
+        if (raw[i] == '#' && (raw[i - 1] == ' ' || raw[i - 1] == '\t')) return std::string(trim(raw.substr(0, i)));
+    return std::string(raw);
+}
+
+struct KeyLine {
+    std::string value;
+    int line = 0;
+};
+
+std::map<std::string, KeyLine> find_keys(std::string_view text, const std::vector<std::string_view>& keys) {
+    std::map<std::string, KeyLine> found;
+    int line = 0;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        auto end = text.find('\n', pos);
+        if (end == std::string_view::npos) end = text.size();
+        ++line;
+        std::string_view l = trim(text.substr(pos, end - pos));
+        pos = end + 1;
+        if (l.starts_with("export") && l.size() > 6 && (l[6] == ' ' || l[6] == '\t')) l = trim(l.substr(6));
+        const auto eq = l.find('=');
+        if (eq == std::string_view::npos || l.front() == '#') continue;
+        const std::string key(trim(l.substr(0, eq)));
+        if (std::find(keys.begin(), keys.end(), key) != keys.end())
+            found[key] = {line_value(l.substr(eq + 1)), line};
+    }
+    return found;
+}
+
+std::string nvpair(const std::string& parent, const std::string& name, const std::string& value) {
+    return "<nvpair id=\"" + escape(parent + "-" + name) + "\" name=\"" + escape(name) + "\" value=\"" +
+           escape(value) + "\"/>";
+}
+
+std::string nvset(const std::string& kind, const std::string& owner,
+                  const std::vector<std::pair<std::string, std::string>>& pairs) {
+    if (pairs.empty()) return {};
+    const std::string id = owner + "-" + kind;
+    std::string out = "<" + kind + " id=\"" + escape(id) + "\">";
+    for (const auto& [k, v] : pairs) out += nvpair(id, k, v);
+    return out + "</" + kind + ">";
+}
+
+struct Op {
+    std::string name, interval, timeout;
+};
+
+std::string primitive(const std::string& id, std::string_view cls, std::string_view provider, std::string_view type,
+                      const std::vector<std::pair<std::string, std::string>>& params,
+                      const std::vector<std::pair<std::string, std::string>>& meta, const std::vector<Op>& ops) {
+    std::string out = "<primitive id=\"" + escape(id) + "\" class=\"" + std::string(cls) + "\" provider=\"" +
+                      std::string(provider) + "\" type=\"" + std::string(type) + "\">";
+    out += nvset("instance_attributes", id, params);
+    out += nvset("meta_attributes", id, meta);
+    if (!ops.empty()) {
+        out += "<operations>";
+        for (const auto& op : ops)
+            out += "<op id=\"" + escape(id + "-" + op.name + "-interval-" + op.interval) + "\" name=\"" + op.name +
+                   "\" interval=\"" + op.interval + "\" timeout=\"" + op.timeout + "\"/>";
+        out += "</operations>";
+    }
+    return out + "</primitive>";
+}
+
+std::string clone(const std::string& id, const std::string& inner,
+                  const std::vector<std::pair<std::string, std::string>>& meta) {
+    return "<clone id=\"" + escape(id) + "\">" + nvset("meta_attributes", id, meta) + inner + "</clone>";
+}
+
+// -INFINITY where `attribute` is not defined or is not 1.
+std::string inactive_rule(const std::string& id, const std::string& rsc, const std::string& attribute) {
+    const std::string rule = id + "-rule";
+    return "<rsc_location id=\"" + escape(id) + "\" rsc=\"" + escape(rsc) + "\"><rule id=\"" + escape(rule) +
+           "\" score=\"-INFINITY\" boolean-op=\"or\"><expression id=\"" + escape(rule + "-undefined") +
+           "\" attribute=\"" + escape(attribute) + "\" operation=\"not_defined\"/><expression id=\"" +
+           escape(rule + "-ne-1") + "\" attribute=\"" + escape(attribute) +
+           "\" operation=\"ne\" value=\"1\"/></rule></rsc_location>";
+}
+
+std::string order(const std::string& id, const std::string& first, const std::string& then, std::string_view kind) {
+    return "<rsc_order id=\"" + escape(id) + "\" first=\"" + escape(first) + "\" then=\"" + escape(then) +
+           "\" kind=\"" + std::string(kind) + "\"/>";
+}
+
+}  // namespace
+
+LayoutOptions load_layout_options(std::string_view text, Config& config) {
+    static const std::vector<std::string_view> kKeys = {"HA_VIP_CIDR_NETMASK", "HA_VIP_NIC", "HA_VOL_MNT"};
+    LayoutOptions options;
+    const auto keys = find_keys(text, kKeys);
+    if (const auto it = keys.find("HA_VIP_CIDR_NETMASK"); it != keys.end()) {
+        const std::string& v = it->second.value;
+        int n = 0;
+        const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+        if (ec != std::errc{} || ptr != v.data() + v.size() || n < 1 || n > 128)
+            throw ConfigError(config.source, it->second.line,
+                              "HA_VIP_CIDR_NETMASK: '" + v + "' is not a prefix length (1..32 for IPv4, 1..128 for IPv6)");
+        for (const auto& node : config.cluster_nodes) {
+            const std::string& vip = config.vips.at(node);
+            if (!is_ipv6(vip) && n > 32)
+                throw ConfigError(config.source, it->second.line,
+                                  "HA_VIP_CIDR_NETMASK: " + v + " does not fit the IPv4 VIP of " + node + " (" + vip +
+                                      "): 1..32");
+        }
+        options.cidr_netmask = n;
+    }
+    if (const auto it = keys.find("HA_VIP_NIC"); it != keys.end()) {
+        const std::string& v = it->second.value;
+        const bool valid = !v.empty() && v.size() <= 15 && v != "." && v != ".." &&
+                           std::all_of(v.begin(), v.end(), [](char c) {
+                               return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                                      c == '-' || c == '_' || c == '.' || c == ':' || c == '@';
+                           });
+        if (!valid)
+            throw ConfigError(config.source, it->second.line,
+                              "HA_VIP_NIC: '" + v + "' is not an interface name (1 to 15 of letters, digits, -_.:@)");
+        options.nic = v;
+    }
+    if (const auto it = keys.find("HA_VOL_MNT"); it != keys.end()) {
+        const std::string& v = it->second.value;
+        const bool valid = !v.empty() && v.front() == '/' && v.size() < 4096 &&
+                           std::none_of(v.begin(), v.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+        if (!valid) throw ConfigError(config.source, it->second.line, "HA_VOL_MNT: '" + v + "' is not an absolute path");
+        options.ha_vol_mnt = v;
+    }
+    std::erase_if(config.warnings, [](const std::string& w) {
+        for (const auto key : kKeys)
+            if (w.find("unknown key " + std::string(key) + " ignored") != std::string::npos) return true;
+        return false;
+    });
+    return options;
+}
+
+std::string id_base(std::string_view node) {
+    const bool starts_ok = !node.empty() && ((node.front() >= 'a' && node.front() <= 'z') ||
+                                             (node.front() >= 'A' && node.front() <= 'Z') || node.front() == '_');
+    return starts_ok ? std::string(node) : "_" + std::string(node);
+}
+
+std::string vip_id(std::string_view node) { return id_base(node) + "-cluster_ip-1"; }
+std::string trigger_id(std::string_view node) { return id_base(node) + "-trigger_ip-1"; }
+
+std::vector<Preference> vip_preferences(const std::vector<std::string>& nodes, std::size_t home) {
+    std::vector<Preference> out;
+    const std::size_t n = nodes.size();
+    for (std::size_t k = 0; k < n; ++k)
+        out.push_back({nodes[(home + k) % n], static_cast<int>(n - k) * kScoreStep});
+    return out;
+}
+
+Layout build_layout(const Config& config, const LayoutOptions& options) {
+    const auto& nodes = config.cluster_nodes;
+    if (nodes.size() < 2)
+        throw LayoutError("insufficient servers for HA: HA_CLUSTER_NODES lists " + std::to_string(nodes.size()) +
+                          " node" + (nodes.size() == 1 ? "" : "s") + ", at least 2 are needed");
+    Layout layout;
+    layout.nodes = nodes;
+    layout.no_quorum_policy = nodes.size() < 3 ? "ignore" : "stop";
+    auto add = [&](std::string section, std::string id, std::string xml) {
+        layout.objects.push_back({std::move(section), std::move(id), std::move(xml)});
+    };
+
+    add("crm_config", std::string(kPropertySetId),
+        "<cluster_property_set id=\"" + std::string(kPropertySetId) + "\" score=\"INFINITY\">" +
+            nvpair(std::string(kPropertySetId), "no-quorum-policy", layout.no_quorum_policy) +
+            "</cluster_property_set>");
+
+    add("resources", std::string(kSetupClone),
+        clone(std::string(kSetupClone),
+              primitive("nfs_setup", "ocf", kProvider, "ganesha_nfsd", {{"ha_vol_mnt", options.ha_vol_mnt}}, {},
+                        {{"monitor", "60s", "20s"}}),
+              {}));
+    add("resources", std::string(kMonClone),
+        clone(std::string(kMonClone),
+              primitive("nfs-mon", "ocf", kProvider, "ganesha_mon",
+                        {{"ganesha_active", config.ganesha_active_attr}, {"grace_active", config.grace_active_attr}},
+                        {}, {{"monitor", "10s", "10s"}}),
+              {}));
+    add("resources", std::string(kGraceClone),
+        clone(std::string(kGraceClone),
+              primitive("nfs-grace", "ocf", kProvider, "ganesha_grace", {{"grace_active", config.grace_active_attr}},
+                        {}, {{"monitor", "5s", "10s"}}),
+              {{"notify", "true"}}));
+    for (const auto& node : nodes) {
+        const std::string& vip = config.vips.at(node);
+        const int netmask = options.cidr_netmask.value_or(is_ipv6(vip) ? 128 : 32);
+        std::vector<std::pair<std::string, std::string>> params = {{"ip", vip},
+                                                                   {"cidr_netmask", std::to_string(netmask)}};
+        if (!options.nic.empty()) params.emplace_back("nic", options.nic);
+        add("resources", vip_id(node),
+            primitive(vip_id(node), "ocf", "heartbeat", "IPaddr2", params, {{"resource-stickiness", "0"}},
+                      {{"monitor", "10s", "20s"}}));
+        add("resources", trigger_id(node),
+            primitive(trigger_id(node), "ocf", "heartbeat", "Dummy", {}, {{"resource-stickiness", "0"}},
+                      {{"monitor", "10s", "20s"}}));
+    }
+
+    const std::string grace(kGraceClone);
+    add("constraints", grace + "-grace-active", inactive_rule(grace + "-grace-active", grace, config.grace_active_attr));
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        const std::string v = vip_id(nodes[i]), t = trigger_id(nodes[i]);
+        add("constraints", v + "-ganesha-active", inactive_rule(v + "-ganesha-active", v, config.ganesha_active_attr));
+        for (const auto& p : vip_preferences(nodes, i)) {
+            const std::string id = v + "-prefers-" + p.node;
+            add("constraints", id,
+                "<rsc_location id=\"" + escape(id) + "\" rsc=\"" + escape(v) + "\" node=\"" + escape(p.node) +
+                    "\" score=\"" + std::to_string(p.score) + "\"/>");
+        }
+        const std::string with = v + "-with-" + t;
+        add("constraints", with,
+            "<rsc_colocation id=\"" + escape(with) + "\" rsc=\"" + escape(v) + "\" with-rsc=\"" + escape(t) +
+                "\" score=\"INFINITY\"/>");
+        add("constraints", t + "-then-" + grace, order(t + "-then-" + grace, t, grace, "Optional"));
+        add("constraints", grace + "-then-" + v, order(grace + "-then-" + v, grace, v, "Mandatory"));
+        add("constraints", t + "-then-" + v, order(t + "-then-" + v, t, v, "Mandatory"));
+    }
+
+    std::string tag = "<tag id=\"" + std::string(kTagId) + "\">";
+    for (const auto& o : layout.objects) tag += "<obj_ref id=\"" + escape(o.id) + "\"/>";
+    tag += "</tag>";
+    layout.tag = {"tags", std::string(kTagId), tag};
+    return layout;
+}
+
+std::string render_configuration(const Layout& layout) {
+    xml::Element configuration;
+    configuration.name = "configuration";
+    for (const char* section : {"crm_config", "resources", "constraints", "tags"}) {
+        xml::Element s;
+        s.name = section;
+        for (const auto& o : layout.objects)
+            if (o.section == section) s.children.push_back(xml::parse(o.xml));
+        if (layout.tag.section == section) s.children.push_back(xml::parse(layout.tag.xml));
+        configuration.children.push_back(std::move(s));
+    }
+    return xml::to_string(configuration);
+}
+
+}  // namespace gha::cluster

@@ -1,0 +1,379 @@
+#include "monitors/heartbeat_codec.hpp"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <utility>
+
+namespace gha {
+namespace {
+
+static_assert(kHeartbeatKeyBytes == crypto_auth_KEYBYTES);
+static_assert(kHeartbeatMacBytes == crypto_auth_BYTES);
+
+constexpr std::array<std::uint8_t, 4> kMagic = {'G', 'H', 'H', 'B'};
+constexpr std::size_t kHeaderBytes = 24;
+constexpr std::uint8_t kFlagGraceIncomplete = 0x01;
+constexpr std::uint8_t kFlagLeaving = 0x02;
+constexpr std::size_t kMaxKeyFileBytes = 128;
+
+void init_sodium() {
+    static const bool ok = sodium_init() >= 0;
+    if (!ok) throw std::runtime_error("libsodium could not be initialised");
+}
+
+std::string errno_text(int error) { return std::strerror(error); }
+
+void put_u64(std::vector<std::uint8_t>& out, std::uint64_t v) {
+    for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(v >> shift));
+}
+
+std::uint64_t get_u64(const std::uint8_t* p) {
+    std::uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
+    return v;
+}
+
+void put_name(std::vector<std::uint8_t>& out, const std::string& name) {
+    out.push_back(static_cast<std::uint8_t>(name.size()));
+    out.insert(out.end(), name.begin(), name.end());
+}
+
+// A bounded reader over the body (everything before the MAC).
+class Reader {
+public:
+    explicit Reader(std::span<const std::uint8_t> data) : data_(data) {}
+    bool name(std::string& out, DropReason& why) {
+        if (pos_ >= data_.size()) return fail(why, DropReason::truncated);
+        const std::size_t n = data_[pos_];
+        if (n == 0) return fail(why, DropReason::malformed);
+        if (pos_ + 1 + n > data_.size()) return fail(why, DropReason::truncated);
+        out.assign(reinterpret_cast<const char*>(data_.data() + pos_ + 1), n);
+        pos_ += 1 + n;
+        if (!valid_heartbeat_name(out)) return fail(why, DropReason::malformed);
+        return true;
+    }
+    bool done() const { return pos_ == data_.size(); }
+
+private:
+    static bool fail(DropReason& why, DropReason reason) {
+        why = reason;
+        return false;
+    }
+    std::span<const std::uint8_t> data_;
+    std::size_t pos_ = kHeaderBytes;
+};
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+class Fd {
+public:
+    explicit Fd(int fd) : fd_(fd) {}
+    ~Fd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    int get() const { return fd_; }
+    int release() { return std::exchange(fd_, -1); }
+
+private:
+    int fd_;
+};
+
+std::string mode_text(mode_t mode) {
+    char buffer[8];
+    std::snprintf(buffer, sizeof buffer, "%04o", static_cast<unsigned>(mode & 07777));
+    return buffer;
+}
+
+}  // namespace
+
+std::string_view to_string(NfsdState state) {
+    switch (state) {
+        case NfsdState::healthy: return "healthy";
+        case NfsdState::down: return "down";
+        case NfsdState::unknown: break;
+    }
+    return "unknown";
+}
+
+std::string_view to_string(DropReason reason) {
+    switch (reason) {
+        case DropReason::oversized: return "oversized";
+        case DropReason::truncated: return "truncated";
+        case DropReason::malformed: return "malformed";
+        case DropReason::bad_version: return "bad-version";
+        case DropReason::wrong_cluster: return "wrong-cluster";
+        case DropReason::bad_mac: return "bad-mac";
+        case DropReason::unknown_sender: return "unknown-sender";
+        case DropReason::replay: return "replay";
+    }
+    return "malformed";
+}
+
+bool valid_heartbeat_name(std::string_view name) {
+    if (name.empty() || name.size() > kMaxHeartbeatName) return false;
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+               c == '_';
+    });
+}
+
+// ---------------------------------------------------------------- key
+
+HeartbeatKey::HeartbeatKey(std::span<const std::uint8_t> bytes) {
+    if (bytes.size() != kHeartbeatKeyBytes)
+        throw std::invalid_argument("a heartbeat key is " + std::to_string(kHeartbeatKeyBytes) + " bytes");
+    std::copy(bytes.begin(), bytes.end(), bytes_.begin());
+}
+
+HeartbeatKey::~HeartbeatKey() { sodium_memzero(bytes_.data(), bytes_.size()); }
+
+HeartbeatKey HeartbeatKey::generate() {
+    init_sodium();
+    HeartbeatKey key;
+    crypto_auth_keygen(key.bytes_.data());
+    return key;
+}
+
+HeartbeatKey HeartbeatKey::load(const std::string& path) {
+    const std::string what = "HA_HEARTBEAT_KEY " + path + ": ";
+    const std::string fix = " (ganesha-hactl keygen PATH writes a new key with the right mode)";
+    // O_NOFOLLOW: the file itself must have the checked owner and mode.
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+    if (fd.get() < 0) {
+        const int e = errno;
+        if (e == ELOOP) throw HeartbeatKeyError(what + "is a symbolic link; point HA_HEARTBEAT_KEY at the file itself");
+        throw HeartbeatKeyError(what + "cannot open: " + errno_text(e) + fix);
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) throw HeartbeatKeyError(what + "cannot stat: " + errno_text(errno));
+    if (!S_ISREG(st.st_mode)) throw HeartbeatKeyError(what + "is not a regular file");
+    if (st.st_uid != 0 && st.st_uid != ::geteuid())
+        throw HeartbeatKeyError(what + "is owned by uid " + std::to_string(st.st_uid) +
+                                "; it must belong to root or to the daemon's user (uid " +
+                                std::to_string(::geteuid()) + ")");
+    if ((st.st_mode & 077) != 0)
+        throw HeartbeatKeyError(what + "mode " + mode_text(st.st_mode) +
+                                " lets group or others read the key; it must be 0600 or stricter (chmod 600 " +
+                                path + ")" + fix);
+    std::array<char, kMaxKeyFileBytes + 1> buffer{};
+    std::size_t size = 0;
+    while (size < buffer.size()) {
+        const ssize_t n = ::read(fd.get(), buffer.data() + size, buffer.size() - size);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw HeartbeatKeyError(what + "cannot read: " + errno_text(errno));
+        if (n == 0) break;
+        size += static_cast<std::size_t>(n);
+    }
+    HeartbeatKey key;
+    const std::string_view text(buffer.data(), size);
+    if (size == kHeartbeatKeyBytes) {
+        std::copy(buffer.begin(), buffer.begin() + kHeartbeatKeyBytes, key.bytes_.begin());
+    } else {
+        std::string_view hex = text;
+        if (hex.ends_with('\n')) hex.remove_suffix(1);
+        bool ok = hex.size() == 2 * kHeartbeatKeyBytes;
+        for (std::size_t i = 0; ok && i < kHeartbeatKeyBytes; ++i) {
+            const int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+            ok = hi >= 0 && lo >= 0;
+            key.bytes_[i] = static_cast<std::uint8_t>(ok ? hi * 16 + lo : 0);
+        }
+        if (!ok) {
+            sodium_memzero(buffer.data(), buffer.size());
+            throw HeartbeatKeyError(what + "is not a key: expected 64 hex digits (or 32 raw bytes), got " +
+                                    std::to_string(size) + " bytes" + fix);
+        }
+    }
+    sodium_memzero(buffer.data(), buffer.size());
+    return key;
+}
+
+void HeartbeatKey::save(const std::string& path, bool force) const {
+    const std::string what = path + ": ";
+    std::string text;
+    static constexpr char kDigits[] = "0123456789abcdef";
+    for (auto b : bytes_) {
+        text += kDigits[b >> 4];
+        text += kDigits[b & 15];
+    }
+    text += '\n';
+    // Written to a new file next to the target, then renamed over it, so a
+    // reader never sees a half-written or wrongly-moded key.
+    const std::string temp = force ? path + ".tmp." + std::to_string(::getpid()) : path;
+    Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (fd.get() < 0) {
+        const int e = errno;
+        sodium_memzero(text.data(), text.size());
+        if (e == EEXIST && !force) throw HeartbeatKeyError(what + "exists; not overwritten (use --force to replace it)");
+        throw HeartbeatKeyError(what + "cannot create: " + errno_text(e));
+    }
+    auto fail = [&](const std::string& step, int e) {
+        sodium_memzero(text.data(), text.size());
+        ::unlink(temp.c_str());
+        throw HeartbeatKeyError(what + step + ": " + errno_text(e));
+    };
+    if (::fchmod(fd.get(), 0600) != 0) fail("chmod", errno);  // whatever the umask was
+    std::size_t written = 0;
+    while (written < text.size()) {
+        const ssize_t n = ::write(fd.get(), text.data() + written, text.size() - written);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) fail("write", errno);
+        written += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd.get()) != 0) fail("fsync", errno);
+    if (::close(fd.release()) != 0) fail("close", errno);
+    if (temp != path && ::rename(temp.c_str(), path.c_str()) != 0) fail("rename", errno);
+    sodium_memzero(text.data(), text.size());
+}
+
+// ---------------------------------------------------------------- replay window
+
+bool ReplayWindow::fresh(std::uint64_t incarnation, std::uint64_t sequence) const {
+    if (!incarnation_) return true;
+    if (incarnation == *incarnation_) return sequence > sequence_;
+    return std::find(retired_.begin(), retired_.end(), incarnation) == retired_.end();
+}
+
+bool ReplayWindow::accept(std::uint64_t incarnation, std::uint64_t sequence) {
+    bool restart = false;
+    if (incarnation_ && *incarnation_ != incarnation) {
+        retired_.push_back(*incarnation_);
+        if (retired_.size() > kRetired) retired_.pop_front();
+        restart = true;
+    }
+    incarnation_ = incarnation;
+    sequence_ = sequence;
+    return restart;
+}
+
+// ---------------------------------------------------------------- codec
+
+HeartbeatCodec::HeartbeatCodec(std::string cluster, HeartbeatKey key)
+    : cluster_(std::move(cluster)), key_(std::move(key)) {
+    init_sodium();
+}
+
+std::vector<std::uint8_t> HeartbeatCodec::encode(const Heartbeat& hb) const {
+    if (!valid_heartbeat_name(hb.cluster)) throw std::invalid_argument("heartbeat: bad cluster name '" + hb.cluster + "'");
+    if (!valid_heartbeat_name(hb.node)) throw std::invalid_argument("heartbeat: bad node name '" + hb.node + "'");
+    for (const auto& name : hb.grace_held)
+        if (!valid_heartbeat_name(name)) throw std::invalid_argument("heartbeat: bad grace entry '" + name + "'");
+
+    std::vector<std::uint8_t> out;
+    out.reserve(kMaxHeartbeatBytes);
+    out.insert(out.end(), kMagic.begin(), kMagic.end());
+    out.push_back(kHeartbeatVersion);
+    out.push_back(static_cast<std::uint8_t>(hb.nfsd));
+    out.push_back(0);  // flags, set below
+    out.push_back(0);  // grace count, set below
+    put_u64(out, hb.incarnation);
+    put_u64(out, hb.sequence);
+    put_name(out, hb.cluster);
+    put_name(out, hb.node);
+    std::uint8_t count = 0;
+    bool incomplete = hb.grace_incomplete;
+    for (const auto& name : hb.grace_held) {
+        if (count == kMaxHeartbeatGrace || out.size() + 1 + name.size() + kHeartbeatMacBytes > kMaxHeartbeatBytes) {
+            incomplete = true;
+            break;
+        }
+        put_name(out, name);
+        ++count;
+    }
+    out[6] = static_cast<std::uint8_t>((incomplete ? kFlagGraceIncomplete : 0) | (hb.leaving ? kFlagLeaving : 0));
+    out[7] = count;
+    const std::size_t body = out.size();
+    out.resize(body + kHeartbeatMacBytes);
+    crypto_auth(out.data() + body, out.data(), body, key_.bytes().data());
+    return out;
+}
+
+std::optional<Heartbeat> HeartbeatCodec::parse(std::span<const std::uint8_t> datagram, DropReason& why) {
+    if (datagram.size() > kMaxHeartbeatBytes) {
+        why = DropReason::oversized;
+        return std::nullopt;
+    }
+    // Magic and version first, so that a foreign or newer datagram is named
+    // as such even when it is short.
+    if (datagram.size() >= kMagic.size() && !std::equal(kMagic.begin(), kMagic.end(), datagram.begin())) {
+        why = DropReason::malformed;
+        return std::nullopt;
+    }
+    if (datagram.size() > 4 && datagram[4] != kHeartbeatVersion) {
+        why = DropReason::bad_version;
+        return std::nullopt;
+    }
+    if (datagram.size() < kMinHeartbeatBytes) {
+        why = DropReason::truncated;
+        return std::nullopt;
+    }
+    const auto body = datagram.first(datagram.size() - kHeartbeatMacBytes);
+    Heartbeat hb;
+    if (body[5] > static_cast<std::uint8_t>(NfsdState::down)) {
+        why = DropReason::malformed;
+        return std::nullopt;
+    }
+    hb.nfsd = static_cast<NfsdState>(body[5]);
+    hb.grace_incomplete = (body[6] & kFlagGraceIncomplete) != 0;
+    hb.leaving = (body[6] & kFlagLeaving) != 0;
+    const std::size_t count = body[7];
+    if (count > kMaxHeartbeatGrace) {
+        why = DropReason::malformed;
+        return std::nullopt;
+    }
+    hb.incarnation = get_u64(body.data() + 8);
+    hb.sequence = get_u64(body.data() + 16);
+    Reader reader(body);
+    if (!reader.name(hb.cluster, why) || !reader.name(hb.node, why)) return std::nullopt;
+    hb.grace_held.resize(count);
+    for (auto& name : hb.grace_held)
+        if (!reader.name(name, why)) return std::nullopt;
+    if (!reader.done()) {
+        why = DropReason::malformed;  // bytes between the last name and the MAC
+        return std::nullopt;
+    }
+    return hb;
+}
+
+DecodeResult HeartbeatCodec::decode(std::span<const std::uint8_t> datagram, const WindowLookup& window_for) const {
+    DecodeResult result;
+    auto hb = parse(datagram, result.reason);
+    if (!hb) return result;
+    result.sender = hb->node;
+    if (hb->cluster != cluster_) {
+        result.reason = DropReason::wrong_cluster;
+        return result;
+    }
+    const std::size_t body = datagram.size() - kHeartbeatMacBytes;
+    if (crypto_auth_verify(datagram.data() + body, datagram.data(), body, key_.bytes().data()) != 0) {
+        result.reason = DropReason::bad_mac;
+        return result;
+    }
+    ReplayWindow* window = window_for ? window_for(hb->node) : nullptr;
+    if (!window) {
+        result.reason = DropReason::unknown_sender;
+        return result;
+    }
+    if (!window->fresh(hb->incarnation, hb->sequence)) {
+        result.reason = DropReason::replay;
+        return result;
+    }
+    result.restart = window->accept(hb->incarnation, hb->sequence);
+    result.heartbeat = std::move(hb);
+    return result;
+}
+
+}  // namespace gha

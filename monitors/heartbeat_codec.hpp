@@ -1,0 +1,177 @@
+// The peer heartbeat datagram: what one ganesha-had tells the others about
+// itself, authenticated with a pre-shared key (libsodium crypto_auth,
+// HMAC-SHA512-256). Pure code: no sockets, no clock.
+//
+// Wire format, version 1 (integers big-endian, names are a length byte
+// 1..253 followed by that many bytes of [A-Za-z0-9._-]):
+//
+//   offset size
+//    0      4   magic "GHHB"
+//    4      1   version (1)
+//    5      1   sender's nfsd: 0 unknown, 1 healthy, 2 down
+//    6      1   flags: bit 0 = the grace list is incomplete (did not fit);
+//               bit 1 = leaving: the daemon is stopping on purpose, its
+//               silence from now on is not a failure; other bits are sent
+//               as 0 and ignored
+//    7      1   grace count (0..64)
+//    8      8   boot incarnation (random per daemon start)
+//   16      8   sequence number (1, 2, ... per incarnation)
+//   24    1+n   cluster name (HA_NAME)
+//         1+n   sender node
+//   (1+n)×count nodes the sender currently holds grace for
+//   last   32   MAC = crypto_auth(key, every byte before it)
+//
+// A datagram is at most kMaxHeartbeatBytes (1200: below the IPv6 minimum MTU
+// payload, 1232, so it is never fragmented) and at least 60 bytes.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gha {
+
+inline constexpr std::size_t kHeartbeatKeyBytes = 32;  // crypto_auth_KEYBYTES
+inline constexpr std::size_t kHeartbeatMacBytes = 32;  // crypto_auth_BYTES
+inline constexpr std::size_t kMaxHeartbeatBytes = 1200;
+inline constexpr std::size_t kMinHeartbeatBytes = 24 + 2 + 2 + kHeartbeatMacBytes;
+inline constexpr std::size_t kMaxHeartbeatName = 253;
+inline constexpr std::size_t kMaxHeartbeatGrace = 64;  // the largest cluster
+inline constexpr std::uint8_t kHeartbeatVersion = 1;
+
+enum class NfsdState : std::uint8_t { unknown = 0, healthy = 1, down = 2 };
+std::string_view to_string(NfsdState state);
+
+// Why a datagram was dropped. A fixed set: these are metric labels.
+enum class DropReason : std::uint8_t {
+    oversized,       // longer than kMaxHeartbeatBytes
+    truncated,       // shorter than its fields say (or than the minimum)
+    malformed,       // not our magic, bad name bytes, count > 64, trailing bytes
+    bad_version,     // our magic, another version
+    wrong_cluster,   // another HA_NAME (checked before the MAC: a neighbouring
+                     // cluster with its own key is a misconfiguration, not a forgery)
+    bad_mac,         // forged, corrupted, or another key
+    unknown_sender,  // authentic, but not a node of our HA_CLUSTER_NODES (or us)
+    replay,          // sequence not above the last one of that incarnation, or
+                     // an incarnation the sender has already replaced
+};
+inline constexpr std::size_t kDropReasonCount = 8;
+inline constexpr std::array<DropReason, kDropReasonCount> kDropReasons = {
+    DropReason::oversized,     DropReason::truncated, DropReason::malformed,      DropReason::bad_version,
+    DropReason::wrong_cluster, DropReason::bad_mac,   DropReason::unknown_sender, DropReason::replay};
+std::string_view to_string(DropReason reason);
+
+struct Heartbeat {
+    std::string cluster;
+    std::string node;
+    std::uint64_t incarnation = 0;
+    std::uint64_t sequence = 0;
+    NfsdState nfsd = NfsdState::unknown;
+    std::vector<std::string> grace_held;  // node names
+    bool grace_incomplete = false;        // the sender holds grace for more than fitted
+    bool leaving = false;                 // its daemon is stopping on purpose
+    bool operator==(const Heartbeat&) const = default;
+};
+
+// A name the format can carry: 1..253 bytes of [A-Za-z0-9._-].
+bool valid_heartbeat_name(std::string_view name);
+
+// Thrown with a message an operator can act on ("HA_HEARTBEAT_KEY /etc/...: ...").
+class HeartbeatKeyError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// The shared key. Wiped from memory when destroyed.
+class HeartbeatKey {
+public:
+    HeartbeatKey() = default;  // all zero: only for tests that want a fixed key
+    explicit HeartbeatKey(std::span<const std::uint8_t> bytes);  // throws std::invalid_argument unless 32 bytes
+    ~HeartbeatKey();
+    HeartbeatKey(const HeartbeatKey&) = default;
+    HeartbeatKey& operator=(const HeartbeatKey&) = default;
+
+    static HeartbeatKey generate();
+    // The key file: 64 hex digits (an optional trailing newline), as
+    // `ganesha-hactl keygen` writes it, or exactly 32 raw bytes. It must be a
+    // regular file (not a symlink) owned by root or by us with no group or
+    // other permission bits (0600 or stricter); anything else is refused
+    // with a HeartbeatKeyError that says what to do.
+    static HeartbeatKey load(const std::string& path);
+    // Writes 64 hex digits and a newline, mode 0600. Refuses an existing
+    // file unless `force` (then replaced atomically). Throws HeartbeatKeyError.
+    void save(const std::string& path, bool force) const;
+
+    std::span<const std::uint8_t, kHeartbeatKeyBytes> bytes() const { return bytes_; }
+
+private:
+    std::array<std::uint8_t, kHeartbeatKeyBytes> bytes_{};
+};
+
+// What one sender last sent, to refuse replays: sequence numbers must grow
+// within an incarnation, and an incarnation the sender has replaced (the
+// last kRetired of them) is never accepted again. A new incarnation is a
+// restart and is accepted with any sequence.
+class ReplayWindow {
+public:
+    static constexpr std::size_t kRetired = 8;
+    bool fresh(std::uint64_t incarnation, std::uint64_t sequence) const;
+    // Records an accepted datagram; true when it started a new incarnation
+    // after an earlier one (the sender restarted).
+    bool accept(std::uint64_t incarnation, std::uint64_t sequence);
+    std::optional<std::uint64_t> incarnation() const { return incarnation_; }
+    std::uint64_t sequence() const { return sequence_; }
+
+private:
+    std::optional<std::uint64_t> incarnation_;
+    std::uint64_t sequence_ = 0;
+    std::deque<std::uint64_t> retired_;
+};
+
+struct DecodeResult {
+    std::optional<Heartbeat> heartbeat;  // set when accepted
+    DropReason reason = DropReason::malformed;  // when not
+    std::string sender;   // the claimed sender once it could be parsed (authentic only if accepted)
+    bool restart = false;  // accepted, and the sender has a new incarnation
+    explicit operator bool() const { return heartbeat.has_value(); }
+};
+
+class HeartbeatCodec {
+public:
+    // window_for(node): the node's ReplayWindow, or nullptr when the node is
+    // not one of our peers.
+    using WindowLookup = std::function<ReplayWindow*(std::string_view node)>;
+
+    HeartbeatCodec(std::string cluster, HeartbeatKey key);
+
+    // The datagram for hb (hb.cluster is sent as given). Grace entries that
+    // would push it over kMaxHeartbeatBytes are left out and the incomplete
+    // flag is set: a peer then waits its HA_GRACE_DELAY instead of trusting
+    // a confirmation that was not sent, which is the safe side. Throws
+    // std::invalid_argument for a name the format cannot carry.
+    std::vector<std::uint8_t> encode(const Heartbeat& hb) const;
+
+    // Checks, in order: size, magic, version, layout; cluster; MAC; sender;
+    // replay. On success the sender's window has advanced.
+    DecodeResult decode(std::span<const std::uint8_t> datagram, const WindowLookup& window_for) const;
+
+    // Layout only (no MAC, cluster or replay check): nullopt and `why` for a
+    // datagram that cannot be parsed. For decode() and for tests.
+    static std::optional<Heartbeat> parse(std::span<const std::uint8_t> datagram, DropReason& why);
+
+    const std::string& cluster() const { return cluster_; }
+
+private:
+    std::string cluster_;
+    HeartbeatKey key_;
+};
+
+}  // namespace gha

@@ -1,0 +1,172 @@
+// Peer heartbeats: every ganesha-had sends an authenticated UDP datagram
+// (monitors/heartbeat_codec.hpp) to every other node of HA_CLUSTER_NODES
+// each interval, and at once when its own state changes (nfsd health, the
+// grace it holds). Each peer has a health counter (rise/fall, as the other
+// monitors): a valid datagram is a success; a missing one is a failure, so
+// a peer that goes silent is unhealthy fall × interval after the last
+// datagram it sent (the first miss gets interval/4 of slack against the
+// sender's timer drift, except with fall=1).
+//
+// A peer's state combines its link and what it reports about its nfsd:
+// up = heard and its nfsd healthy; down = silent, or its nfsd reported down;
+// a peer that reports "unknown" (its daemon just started) keeps its state.
+// A daemon that stops on purpose says so (leave()): it is then "unknown",
+// and its silence is not a failure, until it sends again.
+//
+// Addresses: IP literals are used as they are; a peer without one is looked
+// up by node name with getaddrinfo_a, never blocking the loop (polled on a
+// timer, bounded by resolve_timeout, retried every resolve_retry while it
+// fails). Everything runs on the one io_context; time comes from the Clock.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <asio/ip/udp.hpp>
+#include <asio/ip/v6_only.hpp>
+#include <array>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "monitors/clock.hpp"
+#include "monitors/health_counter.hpp"
+#include "monitors/heartbeat_codec.hpp"
+#include "service/config.hpp"
+
+namespace gha {
+
+struct PeerTarget {
+    std::string node;
+    std::string host;        // IP literal; "" = resolve the node name
+    std::uint16_t port = 0;  // 0 = PeerHeartbeatOptions::port
+};
+
+struct PeerHeartbeatOptions {
+    std::string cluster;  // HA_NAME
+    std::string self;     // this node
+    std::string bind_address = "0.0.0.0";
+    std::uint16_t port = kDefaultHeartbeatPort;  // 0 binds an ephemeral port (tests)
+    std::vector<PeerTarget> peers;               // every other node
+    MonitorSettings settings;                    // interval, rise, fall
+    Millis resolve_timeout{2000};
+    Millis resolve_retry{10000};
+};
+
+enum class PeerState { unknown, up, down };
+std::string_view to_string(PeerState state);
+
+// Our own state, as the next datagram will carry it.
+struct LocalHeartbeatState {
+    NfsdState nfsd = NfsdState::unknown;
+    std::vector<std::string> grace_held;  // nodes whose VIP our ganesha is in grace for
+    bool operator==(const LocalHeartbeatState&) const = default;
+};
+
+using DropCounts = std::array<std::uint64_t, kDropReasonCount>;  // indexed by DropReason
+
+struct PeerStatus {
+    std::string node;
+    std::string address;        // "127.0.0.2:62049"; "" while unresolved
+    std::string address_error;  // why it is unresolved
+    PeerState state = PeerState::unknown;
+    std::string why;            // of the last state change
+    TimePoint state_since{};
+    Health link = Health::unknown;
+    int counter = 0;
+    TimePoint last_heard{};     // last accepted datagram
+    std::string source;         // its source address
+    std::optional<std::uint64_t> incarnation;
+    std::uint64_t sequence = 0;
+    NfsdState nfsd = NfsdState::unknown;
+    std::vector<std::string> grace_held;
+    bool grace_incomplete = false;
+    bool leaving = false;       // its last datagram said its daemon is stopping
+    std::uint64_t received = 0, restarts = 0, misses = 0, sent = 0, send_errors = 0;
+    DropCounts drops{};  // datagrams that claimed to come from this peer (bad-mac, replay)
+};
+
+class PeerHeartbeats : public std::enable_shared_from_this<PeerHeartbeats> {
+public:
+    struct Callbacks {
+        // A peer that was up is down: silent for fall × interval, or its
+        // daemon reports its nfsd down. Not called for a peer never seen up.
+        std::function<void(const std::string& node, const std::string& why)> on_peer_down;
+        // Every state change (the one above included), for logs and events.
+        std::function<void(const PeerStatus& peer, PeerState from)> on_peer_state;
+        // A peer's heartbeat lists this node in its grace list (and its
+        // previous one did not).
+        std::function<void(const std::string& node)> on_grace_held_for_me;
+    };
+
+    // Opens and binds the socket: throws std::system_error (naming the
+    // address) when it cannot. Must be owned by a shared_ptr.
+    PeerHeartbeats(asio::io_context& io, Clock& clock, PeerHeartbeatOptions options, HeartbeatKey key,
+                   Callbacks callbacks);
+    ~PeerHeartbeats();
+    PeerHeartbeats(const PeerHeartbeats&) = delete;
+    PeerHeartbeats& operator=(const PeerHeartbeats&) = delete;
+
+    void start();  // first datagram at once, then every interval
+    void stop();   // closes the socket; no more callbacks
+    // stop(), after telling the peers (one best-effort datagram) that this
+    // daemon is stopping on purpose.
+    void leave();
+
+    // Sends at once when it differs from the current state.
+    void set_local(LocalHeartbeatState state);
+    const LocalHeartbeatState& local() const { return local_; }
+
+    std::vector<PeerStatus> peers() const;
+    const PeerStatus* peer(std::string_view node) const;
+    const DropCounts& drops() const { return drops_; }
+    std::uint64_t incarnation() const { return incarnation_; }
+    std::uint64_t sequence() const { return sequence_; }
+    asio::ip::udp::endpoint local_endpoint() const;
+    const PeerHeartbeatOptions& options() const { return options_; }
+    // Silence to unhealthy: fall × interval.
+    Millis detection_bound() const;
+
+private:
+    struct Peer;
+    struct Lookup;
+
+    void receive();
+    void on_datagram(std::span<const std::uint8_t> bytes, const asio::ip::udp::endpoint& from);
+    Heartbeat next_heartbeat();
+    void send_all();
+    void schedule_send();
+    void arm_miss(std::size_t index, Duration delay);
+    void on_miss(std::size_t index);
+    void record_link(Peer& peer, Outcome outcome);
+    void update_state(Peer& peer);
+    void resolve_pending();
+    void poll_lookups();
+    Peer* find(std::string_view node);
+    template <class Fn>
+    auto guarded(Fn fn) {
+        return [weak = weak_from_this(), fn = std::move(fn)](auto&&... args) mutable {
+            if (auto self = weak.lock()) fn(std::forward<decltype(args)>(args)...);
+        };
+    }
+
+    asio::io_context& io_;
+    Clock& clock_;
+    PeerHeartbeatOptions options_;
+    HeartbeatCodec codec_;
+    Callbacks callbacks_;
+    asio::ip::udp::socket socket_;
+    std::vector<std::unique_ptr<Peer>> peers_;
+    std::unique_ptr<Timer> send_timer_;
+    std::unique_ptr<Timer> resolve_timer_;
+    std::vector<std::unique_ptr<Lookup>> lookups_;  // in flight
+    std::array<std::uint8_t, kMaxHeartbeatBytes + 1> buffer_{};
+    asio::ip::udp::endpoint from_;
+    LocalHeartbeatState local_;
+    DropCounts drops_{};
+    std::uint64_t incarnation_ = 0;
+    std::uint64_t sequence_ = 0;
+    bool running_ = false;
+};
+
+}  // namespace gha

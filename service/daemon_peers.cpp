@@ -1,0 +1,324 @@
+// The daemon's side of the peer heartbeats (monitors/peer_heartbeats.hpp):
+// what this node tells its peers (its nfsd verdict, the peers whose VIP its
+// ganesha is in grace for), and what it does with what they say:
+//  - a peer that was up goes down (its nfsd reported down, or silent for
+//    fall x interval): put the local ganesha into grace for that peer's VIP
+//    at once, before Pacemaker's notify (which is then answered "already in
+//    grace" instead of starting grace again);
+//  - this node's own failover waits until every healthy survivor (a peer
+//    that is up) lists this node as held in grace, HA_GRACE_DELAY being only
+//    the upper bound.
+#include <cinttypes>
+#include <cstdio>
+
+#include "service/daemon.hpp"
+#include "service/log.hpp"
+
+namespace gha {
+namespace {
+
+using control::answer;
+using control::Caller;
+using control::Request;
+using nlohmann::json;
+
+// How long a grace taken for an address counts as held: ganesha's default
+// NFSV4 Grace_Period, which the daemon cannot read from ganesha. Within it a
+// second take-ip for the same address (Pacemaker's notify, seconds after
+// the heartbeats were faster) is answered without calling ganesha again,
+// which would restart its grace period; the grace list sent to the peers
+// drops the entry then too.
+constexpr std::chrono::seconds kGraceHeldFor{90};
+
+std::string hex64(std::uint64_t v) {
+    char buffer[24];
+    std::snprintf(buffer, sizeof buffer, "0x%016" PRIx64, v);
+    return buffer;
+}
+
+double wall(TimePoint when, TimePoint now) {
+    if (when == TimePoint{}) return 0;
+    const auto at = std::chrono::system_clock::now() - (now - when);
+    return std::chrono::duration<double>(at.time_since_epoch()).count();
+}
+
+long long ms(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
+
+bool finished(PipelineState state) { return state != PipelineState::queued && state != PipelineState::running; }
+
+json drops_json(const DropCounts& drops) {
+    json out = json::object();
+    for (auto reason : kDropReasons) out[std::string(to_string(reason))] = drops[static_cast<std::size_t>(reason)];
+    return out;
+}
+
+}  // namespace
+
+void Daemon::build_heartbeats() {
+    const HeartbeatConfig& hb = config_.heartbeat;
+    if (!hb.enabled()) return;
+    PeerHeartbeatOptions options;
+    options.cluster = config_.ha_name;
+    options.self = config_.node;
+    options.bind_address = hb.address;
+    options.port = hb.port;
+    options.settings = hb.settings;
+    for (const auto& node : config_.cluster_nodes) {
+        if (node == config_.node) continue;
+        const auto address = hb.peer_addresses.find(node);
+        options.peers.push_back({node, address == hb.peer_addresses.end() ? "" : address->second, 0});
+    }
+    PeerHeartbeats::Callbacks callbacks;
+    callbacks.on_peer_down = [this](const std::string& node, const std::string& why) { on_peer_down(node, why); };
+    callbacks.on_peer_state = [this](const PeerStatus& peer, PeerState from) { on_peer_state(peer, from); };
+    callbacks.on_grace_held_for_me = [this](const std::string&) { check_grace_confirmation(); };
+    // Refuses to start on a bad key file (HeartbeatKeyError) or a busy port.
+    heartbeats_ = std::make_shared<PeerHeartbeats>(io_, clock_, std::move(options), HeartbeatKey::load(hb.key_file),
+                                                   std::move(callbacks));
+    failover_.set_confirmation_check([this] { return survivors_holding_grace(); });
+    grace_expiry_ = clock_.make_timer();
+}
+
+// Peer series are read from the heartbeat state at scrape time (on the loop,
+// so consistent); drops are cumulative there and added as deltas here.
+std::string Daemon::metrics_text() {
+    if (heartbeats_) {
+        const TimePoint now = clock_.now();
+        for (const auto& peer : heartbeats_->peers()) {
+            metrics_.peer_up(peer.node, peer.state == PeerState::up);
+            if (peer.last_heard != TimePoint{})
+                metrics_.peer_heard(peer.node, std::chrono::duration<double>(
+                                                   (std::chrono::system_clock::now() - (now - peer.last_heard))
+                                                       .time_since_epoch())
+                                                   .count());
+        }
+        const auto& drops = heartbeats_->drops();
+        for (std::size_t i = 0; i < kDropReasonCount; ++i) {
+            const auto total = drops[static_cast<std::size_t>(kDropReasons[i])];
+            if (total > reported_drops_[i])
+                metrics_.heartbeat_dropped(to_string(kDropReasons[i]), static_cast<double>(total - reported_drops_[i]));
+            reported_drops_[i] = total;
+        }
+    }
+    return metrics_.text();
+}
+
+void Daemon::start_heartbeats() {
+    if (!heartbeats_) return;
+    announce();
+    heartbeats_->start();
+    const auto local = heartbeats_->local_endpoint();
+    log::notice("peer heartbeats on " + local.address().to_string() + ":" + std::to_string(local.port()) + " to " +
+                    std::to_string(heartbeats_->options().peers.size()) + " peers",
+                {{"node", config_.node}, {"monitor", "peer"}});
+}
+
+void Daemon::announce() {
+    if (!heartbeats_) return;
+    LocalHeartbeatState state;
+    state.nfsd = !nfsd_healthy_ ? NfsdState::unknown : *nfsd_healthy_ ? NfsdState::healthy : NfsdState::down;
+    for (const auto& [address, held] : grace_held_)
+        if (!held.node.empty() &&
+            std::find(state.grace_held.begin(), state.grace_held.end(), held.node) == state.grace_held.end())
+            state.grace_held.push_back(held.node);
+    heartbeats_->set_local(std::move(state));
+}
+
+void Daemon::on_peer_state(const PeerStatus& peer, PeerState from) {
+    const std::string to(to_string(peer.state));
+    events_.add("peer", peer.node, to + ": " + peer.why,
+                {{"from", std::string(to_string(from))},
+                 {"to", to},
+                 {"nfsd", std::string(to_string(peer.nfsd))},
+                 {"address", peer.address}});
+    log::write(peer.state == PeerState::down ? log::Level::warning : log::Level::notice,
+               "peer " + peer.node + " " + to + ": " + peer.why,
+               {{"monitor", "peer"}, {"node", config_.node}, {"result", to}});
+    if (peer.state == PeerState::up) {
+        // It serves again: the grace taken for its VIP belonged to a failure that is over.
+        const auto vip = config_.vips.find(peer.node);
+        if (vip != config_.vips.end() && grace_held_.erase(vip->second)) announce();
+    }
+}
+
+void Daemon::on_peer_down(const std::string& node, const std::string& why) {
+    check_grace_confirmation();  // one survivor fewer to wait for
+    if (stopping_) return;
+    const auto vip = config_.vips.find(node);
+    if (vip == config_.vips.end()) return;
+    if (nfsd_healthy_ == false) {
+        events_.add("peer", node, "no grace for its VIP " + vip->second + ": the local nfsd is not healthy",
+                    {{"address", vip->second}});
+        return;
+    }
+    log::notice("peer " + node + " is down (" + why + "): grace for its VIP " + vip->second,
+                {{"monitor", "peer"}, {"node", config_.node}, {"action", "grace"}});
+    request_grace(GraceEvent::take_ip, vip->second);
+}
+
+// Every survivor that is up (heard, its nfsd healthy) must hold grace for
+// us: the VIP may go to any of them. Peers that are down or unknown cannot
+// take it and are not waited for; with none up, HA_GRACE_DELAY decides.
+std::optional<std::string> Daemon::survivors_holding_grace() const {
+    if (!heartbeats_) return std::nullopt;
+    std::string who;
+    for (const auto& peer : heartbeats_->peers()) {
+        if (peer.state != PeerState::up) continue;
+        if (std::find(peer.grace_held.begin(), peer.grace_held.end(), config_.node) == peer.grace_held.end())
+            return std::nullopt;
+        who += (who.empty() ? "" : ", ") + peer.node;
+    }
+    if (who.empty()) return std::nullopt;
+    return who;
+}
+
+void Daemon::check_grace_confirmation() {
+    if (auto who = survivors_holding_grace()) failover_.confirm_grace(*who);  // no-op unless a failover waits
+}
+
+std::uint64_t Daemon::request_grace(GraceEvent event, const std::string& address) {
+    const std::uint64_t id = failover_.peer_grace(event, address);
+    grace_requests_[id] = {event, address};
+    if (auto record = pipelines_.record(id); record && finished(record->state)) grace_pipeline_finished(*record);
+    return id;
+}
+
+// Pacemaker's notify (ganesha-hactl grace) for an address the heartbeats
+// already put ganesha into grace for: answered as done. One that arrives
+// while that grace is still being set up follows the running pipeline
+// instead of being dropped as a duplicate (its exit code stays meaningful).
+json Daemon::grace_command(GraceEvent event, const std::string& address) {
+    const TimePoint now = clock_.now();
+    if (event == GraceEvent::take_ip && heartbeats_) {
+        const auto held = grace_held_.find(address);
+        if (held != grace_held_.end() && now - held->second.since < kGraceHeldFor) {
+            const std::string after = held->second.node.empty() ? "" : ", after " + held->second.node + " went down";
+            return answer(control::success,
+                          "grace: ganesha already in grace for " + address + " (taken " +
+                              std::to_string(ms(now - held->second.since)) + " ms ago" + after + "); not sent again",
+                          {{"address", address}, {"already", true}, {"since", wall(held->second.since, now)}});
+        }
+    }
+    for (const auto& [id, request] : grace_requests_) {
+        if (request.first != event || request.second != address) continue;
+        const auto record = pipelines_.record(id);
+        if (record && !finished(record->state)) return pipeline_answer(id, "grace");
+    }
+    return pipeline_answer(request_grace(event, address), "grace");
+}
+
+void Daemon::grace_pipeline_finished(const PipelineRecord& record) {
+    if (!finished(record.state)) return;
+    const auto it = grace_requests_.find(record.id);
+    if (it == grace_requests_.end()) return;
+    const auto [event, address] = it->second;
+    grace_requests_.erase(it);
+    if (record.state != PipelineState::succeeded || !heartbeats_) return;
+    if (event == GraceEvent::take_ip) {
+        std::string node;
+        for (const auto& [name, vip] : config_.vips)
+            if (vip == address) node = name;
+        grace_held_[address] = {node, clock_.now()};
+        announce();  // "grace entered" goes out at once
+        expire_grace_held();
+    } else if (event == GraceEvent::release_ip && grace_held_.erase(address)) {
+        announce();
+    }
+}
+
+void Daemon::expire_grace_held() {
+    const TimePoint now = clock_.now();
+    std::optional<TimePoint> next;
+    bool changed = false;
+    for (auto it = grace_held_.begin(); it != grace_held_.end();) {
+        const TimePoint ends = it->second.since + kGraceHeldFor;
+        if (ends <= now) {
+            it = grace_held_.erase(it);
+            changed = true;
+            continue;
+        }
+        next = next ? std::min(*next, ends) : ends;
+        ++it;
+    }
+    if (changed) announce();
+    if (next && grace_expiry_)
+        grace_expiry_->async_wait_for(*next - now, [this](std::error_code ec) {
+            if (!ec && !stopping_) expire_grace_held();
+        });
+}
+
+void Daemon::heartbeat_reload_notes(Config& fresh, std::vector<std::string>& notes) const {
+    if (fresh.heartbeat != config_.heartbeat) {
+        notes.push_back("HA_HEARTBEAT_*, HA_PEER_ADDR_* and HA_MONITOR_PEER changes need a restart");
+        fresh.heartbeat = config_.heartbeat;
+    }
+    if (heartbeats_ && (fresh.cluster_nodes != config_.cluster_nodes || fresh.ha_name != config_.ha_name))
+        notes.push_back("peer heartbeats keep the old HA_NAME and HA_CLUSTER_NODES until a restart");
+}
+
+json Daemon::peers_json() const {
+    const TimePoint now = clock_.now();
+    json out{{"enabled", heartbeats_ != nullptr}, {"node", config_.node}};
+    if (!heartbeats_) return out;
+    const auto& settings = heartbeats_->options().settings;
+    const auto local = heartbeats_->local_endpoint();
+    json held = json::array();
+    for (const auto& [address, grace] : grace_held_)
+        held.push_back({{"address", address}, {"node", grace.node}, {"since", wall(grace.since, now)}});
+    out["address"] = local.address().to_string() + ":" + std::to_string(local.port());
+    out["incarnation"] = hex64(heartbeats_->incarnation());
+    out["sequence"] = heartbeats_->sequence();
+    out["local"] = {{"nfsd", std::string(to_string(heartbeats_->local().nfsd))},
+                    {"grace_held", heartbeats_->local().grace_held}};
+    out["grace_held"] = held;
+    out["settings"] = {{"interval_ms", settings.interval.count()},
+                       {"rise", settings.rise},
+                       {"fall", settings.fall},
+                       {"detection_bound_ms", heartbeats_->detection_bound().count()}};
+    out["drops"] = drops_json(heartbeats_->drops());
+    json peers = json::array();
+    for (const auto& p : heartbeats_->peers()) {
+        peers.push_back({{"node", p.node},
+                         {"address", p.address},
+                         {"address_error", p.address_error},
+                         {"state", std::string(to_string(p.state))},
+                         {"why", p.why},
+                         {"since", wall(p.state_since, now)},
+                         {"link", std::string(to_string(p.link))},
+                         {"counter", p.counter},
+                         {"last_heard", wall(p.last_heard, now)},
+                         {"last_heard_ago_ms", p.last_heard == TimePoint{} ? json(nullptr) : json(ms(now - p.last_heard))},
+                         {"source", p.source},
+                         {"incarnation", p.incarnation ? json(hex64(*p.incarnation)) : json(nullptr)},
+                         {"sequence", p.sequence},
+                         {"nfsd", std::string(to_string(p.nfsd))},
+                         {"grace_held", p.grace_held},
+                         {"grace_incomplete", p.grace_incomplete},
+                         {"leaving", p.leaving},
+                         {"received", p.received},
+                         {"restarts", p.restarts},
+                         {"misses", p.misses},
+                         {"sent", p.sent},
+                         {"send_errors", p.send_errors},
+                         {"drops", drops_json(p.drops)}});
+    }
+    out["peers"] = peers;
+    return out;
+}
+
+void Daemon::register_peer_commands() {
+    registry_.add("peers", "peer heartbeats: per peer state, last heard, incarnation, nfsd, grace held, drops", false,
+                  [this](const Request&, const Caller&) {
+                      if (!heartbeats_)
+                          return answer(control::success, "peer heartbeats are off (no HA_HEARTBEAT_KEY)",
+                                        peers_json());
+                      std::size_t up = 0;
+                      for (const auto& p : heartbeats_->peers()) up += p.state == PeerState::up;
+                      return answer(control::success,
+                                    std::to_string(up) + " of " + std::to_string(heartbeats_->peers().size()) +
+                                        " peers up",
+                                    peers_json());
+                  });
+}
+
+}  // namespace gha

@@ -1,0 +1,712 @@
+// `ganesha-hactl cluster` against Pacemaker's real tools:
+//  - the generated CIB passes crm_verify (2, 3, 4, 8 nodes, FQDN names);
+//  - crm_simulate scenarios (offline, deterministic) for 3 and 4 nodes:
+//    placement read from `crm_mon --output-as=xml` with CIB_file, ordering
+//    from the transition graph (crm_simulate -G);
+//  - setup/add/delete/teardown/status on a CIB file (CIB_file), including
+//    the refusals, which must change nothing;
+//  - a live single-node corosync + pacemaker (lab::PacemakerNode) with a
+//    two-node configuration whose node2 is simply offline;
+//  - refresh-config against a real ganesha.nfsd on a private bus.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "ctl/cluster_layout.hpp"
+#include "ctl/mini_xml.hpp"
+#include "tests/support/ganesha_lab.hpp"
+#include "tests/support/pacemaker_node.hpp"
+
+namespace gha {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using cluster::trigger_id;
+using cluster::vip_id;
+using nlohmann::json;
+
+const std::string kBin = GHA_BINARY_DIR;
+const std::string kHactl = kBin + "/ctl/ganesha-hactl";
+
+std::vector<std::string> numbered(int n) {
+    std::vector<std::string> out;
+    for (int i = 1; i <= n; ++i) out.push_back("node" + std::to_string(i));
+    return out;
+}
+
+std::string conf_text(const std::vector<std::string>& nodes, const std::string& extra = "") {
+    std::string list, vips;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        list += (i ? "," : "") + nodes[i];
+        vips += "VIP_" + node_key(nodes[i]) + "=\"192.0.2." + std::to_string(101 + i) + "\"\n";
+    }
+    return "HA_NAME=\"lab\"\nHA_CLUSTER_NODES=\"" + list + "\"\n" + vips + extra;
+}
+
+// `ganesha-hactl cluster --config FILE ARGS...` with CIB_file when given.
+lab::CliResult hactl(const std::string& config, const std::vector<std::string>& args, const std::string& cib_file = "",
+                     std::chrono::milliseconds deadline = 60000ms) {
+    std::vector<std::string> argv = {kHactl, "cluster", "--config", config};
+    argv.insert(argv.end(), args.begin(), args.end());
+    lab::Env env;
+    if (!cib_file.empty()) env["CIB_file"] = cib_file;
+    return lab::run_capture(argv, deadline, env);
+}
+
+// The full CIB crm_verify and crm_simulate need: show-cib's <configuration>
+// plus <nodes>, stonith off (as in the lab) and an empty status.
+std::string full_cib(const std::string& configuration, const std::vector<std::string>& nodes) {
+    xml::Element conf = xml::parse(configuration);
+    auto& props = conf.child("crm_config")->children;
+    props.insert(props.begin(), xml::parse("<cluster_property_set id=\"cib-bootstrap-options\"><nvpair "
+                                           "id=\"opt-stonith\" name=\"stonith-enabled\" value=\"false\"/>"
+                                           "</cluster_property_set>"));
+    xml::Element node_list;
+    node_list.name = "nodes";
+    for (std::size_t i = 0; i < nodes.size(); ++i)
+        node_list.children.push_back(
+            xml::parse("<node id=\"" + std::to_string(i + 1) + "\" uname=\"" + xml::escape(nodes[i]) + "\"/>"));
+    conf.children.insert(conf.children.begin() + 1, node_list);
+    xml::Element cib = xml::parse("<cib validate-with=\"pacemaker-3.9\" epoch=\"1\" num_updates=\"0\" "
+                                  "admin_epoch=\"0\" have-quorum=\"1\" crm_feature_set=\"3.16.1\"><status/></cib>");
+    cib.children.insert(cib.children.begin(), conf);
+    return xml::to_string(cib);
+}
+
+std::string layout_for(const lab::TempDir& dir, const std::vector<std::string>& nodes) {
+    const std::string config = lab::write_file(dir.file("ganesha-ha.conf"), conf_text(nodes));
+    const auto r = hactl(config, {"show-cib"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+}
+
+// Resource id -> nodes it is active on, from crm_mon's XML.
+std::map<std::string, std::vector<std::string>> placement_from(const std::string& crm_mon_xml) {
+    std::map<std::string, std::vector<std::string>> out;
+    const xml::Element root = xml::parse(crm_mon_xml);
+    const xml::Element* resources = root.child("resources");
+    if (!resources) return out;
+    for (const auto* r : resources->children_named("resource")) {
+        auto& on = out[r->get("id")];
+        if (r->get("active") == "true")
+            for (const auto* n : r->children_named("node")) on.push_back(n->get("name"));
+    }
+    return out;
+}
+
+// The transition graph of crm_simulate -G: actions named "KEY@NODE" (or
+// "KEY" for pseudo actions), with their direct inputs.
+class Graph {
+public:
+    explicit Graph(const std::string& text) {
+        const xml::Element root = xml::parse(text);
+        for (const auto* synapse : root.children_named("synapse")) {
+            std::vector<std::string> ids;
+            for (const auto& a : synapse->child("action_set")->children) {
+                if (a.is_comment()) continue;
+                const std::string id = a.get("id");
+                name_[id] = a.get("operation_key") + (a.has("on_node") ? "@" + a.get("on_node") : "");
+                ids.push_back(id);
+            }
+            std::vector<std::string> inputs;
+            if (const auto* in = synapse->child("inputs"))
+                for (const auto* trigger : in->children_named("trigger"))
+                    for (const auto& t : trigger->children)
+                        if (!t.is_comment()) inputs.push_back(t.get("id"));
+            for (const auto& id : ids) inputs_[id] = inputs;
+        }
+    }
+    bool has(const std::string& name) const { return !id_of(name).empty(); }
+    // The action of a clone instance: "nfs-grace:2_start_0@node1" for
+    // ("nfs-grace", "_start_0@node1"); "" when there is none.
+    std::string instance(const std::string& primitive, const std::string& suffix) const {
+        for (const auto& [id, n] : name_)
+            if ((n.starts_with(primitive + ":") || n.starts_with(primitive + "_")) && n.ends_with(suffix) &&
+                n.find("notify") == std::string::npos)
+                return n;
+        return {};
+    }
+    // Everything `name` waits for, directly or not.
+    std::set<std::string> before(const std::string& name) const {
+        std::set<std::string> seen;
+        std::vector<std::string> todo = {id_of(name)};
+        while (!todo.empty()) {
+            const std::string id = todo.back();
+            todo.pop_back();
+            const auto it = inputs_.find(id);
+            if (it == inputs_.end()) continue;
+            for (const auto& in : it->second)
+                if (seen.insert(name_.count(in) ? name_.at(in) : in).second) todo.push_back(in);
+        }
+        return seen;
+    }
+    std::string names() const {
+        std::string out;
+        for (const auto& [id, n] : name_) out += n + "\n";
+        return out;
+    }
+
+private:
+    std::string id_of(const std::string& name) const {
+        for (const auto& [id, n] : name_)
+            if (n == name) return id;
+        return {};
+    }
+    std::map<std::string, std::string> name_;
+    std::map<std::string, std::vector<std::string>> inputs_;
+};
+
+// ---- crm_verify ------------------------------------------------------------------
+
+TEST(ClusterLayoutCib, PassesCrmVerify) {
+    const std::vector<std::vector<std::string>> sets = {
+        numbered(2), numbered(3), numbered(4), numbered(8),
+        {"nfs-1.example.com", "nfs-2.example.com", "3rd.lab.example.org"},
+    };
+    for (const auto& nodes : sets) {
+        lab::TempDir dir;
+        const std::string cib = lab::write_file(dir.file("cib.xml"), full_cib(layout_for(dir, nodes), nodes));
+        const auto r = lab::run_capture({"crm_verify", "-x", cib, "-V"}, 30000ms);
+        EXPECT_EQ(r.exit_code, 0) << nodes.size() << " nodes: " << r.out << r.err;
+        EXPECT_EQ(r.out + r.err, "") << nodes.size() << " nodes";
+    }
+}
+
+// ---- crm_simulate ------------------------------------------------------------------
+
+// One simulated cluster: nodes online, transient attributes injected with
+// crm_attribute on the CIB file, transitions executed by crm_simulate -S.
+class Simulation {
+public:
+    explicit Simulation(std::vector<std::string> nodes) : nodes_(std::move(nodes)) {
+        const std::string cib = lab::write_file(dir_.file("cib.xml"), full_cib(layout_for(dir_, nodes_), nodes_));
+        state_ = dir_.file("state.xml");
+        std::vector<std::string> argv = {"crm_simulate", "-x", cib, "-S", "-O", state_};
+        for (const auto& n : nodes_) {
+            argv.push_back("-u");
+            argv.push_back(n);
+        }
+        const auto r = lab::run_capture(argv, 30000ms);
+        EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+        for (const auto& n : nodes_) healthy(n);
+        settle();
+    }
+
+    // One transition (crm_simulate -S) with extra arguments; its graph is saved when asked.
+    std::string run(const std::vector<std::string>& extra = {}, const std::string& graph = "") {
+        const std::string next = dir_.file("next.xml");
+        std::vector<std::string> argv = {"crm_simulate", "-x", state_, "-S", "-O", next};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        if (!graph.empty()) {
+            argv.push_back("-G");
+            argv.push_back(graph);
+        }
+        const auto r = lab::run_capture(argv, 30000ms);
+        EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+        fs::rename(next, state_);
+        return r.out;
+    }
+    void settle() {
+        run();
+        run();
+    }
+    void attribute(const std::string& node, const std::string& name, const std::optional<std::string>& value) {
+        std::vector<std::string> argv = {"crm_attribute", "-N", node, "-n", name, "-l", "reboot"};
+        if (value) {
+            argv.push_back("-v");
+            argv.push_back(*value);
+        } else {
+            argv.push_back("-D");
+        }
+        const auto r = lab::run_capture(argv, 10000ms, {{"CIB_file", state_}});
+        EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    }
+    // What ganesha-had does for a healthy / dead nfsd.
+    void healthy(const std::string& node) {
+        attribute(node, "ganesha-active", "1");
+        attribute(node, "grace-active", "1");
+    }
+    void unhealthy(const std::string& node) {
+        attribute(node, "grace-active", std::nullopt);
+        attribute(node, "ganesha-active", std::nullopt);
+    }
+    std::map<std::string, std::vector<std::string>> placement() const {
+        const auto r = lab::run_capture({"crm_mon", "--output-as=xml", "-1"}, 10000ms, {{"CIB_file", state_}});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        return placement_from(r.out);
+    }
+    std::string vip_on(const std::string& node) const {
+        const auto p = placement();
+        const auto it = p.find(vip_id(node));
+        if (it == p.end() || it->second.empty()) return "<stopped>";
+        std::string out;
+        for (const auto& n : it->second) out += (out.empty() ? "" : ",") + n;
+        return out;
+    }
+    void expect_every_vip_at_home_except(const std::set<std::string>& moved) const {
+        const auto p = placement();
+        for (const auto& n : nodes_) {
+            if (!moved.count(n)) {
+                EXPECT_EQ(p.at(vip_id(n)), std::vector<std::string>{n}) << vip_id(n);
+            }
+        }
+    }
+    const std::vector<std::string>& nodes() const { return nodes_; }
+    std::string file(const std::string& name) const { return dir_.file(name); }
+
+private:
+    lab::TempDir dir_;
+    std::vector<std::string> nodes_;
+    std::string state_;
+};
+
+class ClusterSimulation : public ::testing::TestWithParam<int> {};
+
+TEST_P(ClusterSimulation, AllHealthyEveryVipAtHome) {
+    Simulation sim(numbered(GetParam()));
+    sim.expect_every_vip_at_home_except({});
+    const auto p = sim.placement();
+    for (const auto& n : sim.nodes()) EXPECT_EQ(p.at(trigger_id(n)), std::vector<std::string>{n});
+}
+
+TEST_P(ClusterSimulation, GaneshaActiveClearedMovesTheVipToTheNextNodeAndBack) {
+    Simulation sim(numbered(GetParam()));
+    sim.unhealthy("node1");
+    sim.settle();
+    EXPECT_EQ(sim.vip_on("node1"), "node2");
+    sim.expect_every_vip_at_home_except({"node1"});
+    sim.healthy("node1");
+    sim.settle();
+    sim.expect_every_vip_at_home_except({});
+
+    // ganesha-active alone (grace-active still 1) is what moves the VIP.
+    sim.attribute("node1", "ganesha-active", "0");
+    sim.settle();
+    EXPECT_EQ(sim.vip_on("node1"), "node2");
+    // And the last node's VIP wraps around to node1.
+    const std::string last = sim.nodes().back();
+    sim.unhealthy(last);
+    sim.settle();
+    EXPECT_EQ(sim.vip_on(last), "node2") << "node1 is unhealthy too, so node2 after it";
+}
+
+TEST_P(ClusterSimulation, NodeFailureMovesTheVipToTheNextNodeAndBack) {
+    Simulation sim(numbered(GetParam()));
+    sim.run({"-f", "node1"});
+    sim.settle();
+    EXPECT_EQ(sim.vip_on("node1"), "node2");
+    sim.expect_every_vip_at_home_except({"node1"});
+    sim.run({"-u", "node1"});
+    sim.healthy("node1");  // a rejoining node's attributes are set again by its ganesha-had
+    sim.settle();
+    sim.expect_every_vip_at_home_except({});
+}
+
+TEST_P(ClusterSimulation, TwoNodesDownEveryVipStillPlaced) {
+    Simulation sim(numbered(GetParam()));
+    sim.run({"-f", "node1", "-f", "node2"});
+    sim.settle();
+    const auto p = sim.placement();
+    for (const auto& n : sim.nodes()) {
+        ASSERT_EQ(p.at(vip_id(n)).size(), 1u) << vip_id(n);
+        const std::string on = p.at(vip_id(n)).front();
+        EXPECT_TRUE(on != "node1" && on != "node2") << vip_id(n) << " on " << on;
+    }
+    // node3 is next after both node1 and node2.
+    EXPECT_EQ(sim.vip_on("node1"), "node3");
+    EXPECT_EQ(sim.vip_on("node2"), "node3");
+    sim.expect_every_vip_at_home_except({"node1", "node2"});
+}
+
+TEST_P(ClusterSimulation, GraceRunsBeforeTheVipStartsAndOtherVipsStay) {
+    Simulation sim(numbered(GetParam()));
+    // Failover: node1's nfsd dies.
+    sim.unhealthy("node1");
+    const std::string graph = sim.file("failover-graph.xml");
+    sim.run({}, graph);
+    const Graph g(lab::read_file(graph));
+    const std::string start = "node1-cluster_ip-1_start_0@node2";
+    ASSERT_TRUE(g.has(start)) << g.names();
+    const auto before = g.before(start);
+    // The survivors' grace (ganesha_grace's post-stop notification) ...
+    EXPECT_TRUE(before.count("nfs-grace_post_notify_stop_0@node2")) << g.names();
+    EXPECT_TRUE(before.count("nfs-grace-clone_confirmed-post_notify_stopped_0")) << g.names();
+    // ... and the trigger's move come first.
+    EXPECT_TRUE(before.count("node1-trigger_ip-1_start_0@node2"));
+    EXPECT_TRUE(before.count("node1-cluster_ip-1_stop_0@node1"));
+    // Nothing else is touched: no other VIP restarts, the grace clone is not restarted.
+    for (const auto& n : sim.nodes()) {
+        if (n == "node1") continue;
+        EXPECT_FALSE(g.has(vip_id(n) + "_stop_0@" + n)) << vip_id(n) << " restarted:\n" << g.names();
+        EXPECT_EQ(g.instance("nfs-grace", "_stop_0@" + n), "") << g.names();
+    }
+
+    // Fail-back: the trigger moves first, the grace clone starts on node1,
+    // then the VIP starts there.
+    sim.settle();
+    sim.healthy("node1");
+    const std::string back = sim.file("failback-graph.xml");
+    sim.run({}, back);
+    const Graph b(lab::read_file(back));
+    const std::string home = "node1-cluster_ip-1_start_0@node1";
+    ASSERT_TRUE(b.has(home)) << b.names();
+    const auto first = b.before(home);
+    const std::string grace_start = b.instance("nfs-grace", "_start_0@node1");
+    ASSERT_FALSE(grace_start.empty()) << b.names();
+    EXPECT_TRUE(first.count(grace_start)) << b.names();
+    EXPECT_TRUE(first.count("nfs-grace-clone_confirmed-post_notify_running_0")) << b.names();
+    EXPECT_TRUE(first.count("node1-trigger_ip-1_start_0@node1"));
+    EXPECT_TRUE(b.before(grace_start).count("node1-trigger_ip-1_start_0@node1")) << b.names();
+}
+
+INSTANTIATE_TEST_SUITE_P(Nodes, ClusterSimulation, ::testing::Values(3, 4),
+                         [](const ::testing::TestParamInfo<int>& p) { return std::to_string(p.param) + "Nodes"; });
+
+// ---- the CLI on a CIB file (CIB_file) --------------------------------------------------
+
+class ClusterOnCibFile : public ::testing::Test {
+protected:
+    void SetUp() override {
+        config = dir.file("ganesha-ha.conf");
+        lab::write_file(config, conf_text(numbered(3)));
+        cib = lab::write_file(
+            dir.file("cib.xml"),
+            "<cib validate-with=\"pacemaker-3.9\" epoch=\"3\" num_updates=\"0\" admin_epoch=\"0\" have-quorum=\"1\" "
+            "crm_feature_set=\"3.16.1\"><configuration><crm_config><cluster_property_set "
+            "id=\"cib-bootstrap-options\"><nvpair id=\"o1\" name=\"stonith-enabled\" value=\"false\"/>"
+            "</cluster_property_set></crm_config><nodes><node id=\"1\" uname=\"node1\"/><node id=\"2\" "
+            "uname=\"node2\"/><node id=\"3\" uname=\"node3\"/></nodes><resources><primitive id=\"unrelated\" "
+            "class=\"ocf\" provider=\"heartbeat\" type=\"Dummy\"/></resources><constraints><rsc_location "
+            "id=\"unrelated-on-node2\" rsc=\"unrelated\" node=\"node2\" score=\"10\"/></constraints>"
+            "</configuration><status/></cib>");
+    }
+    lab::CliResult run(const std::vector<std::string>& args) {
+        std::vector<std::string> a = {"--wait", "0"};
+        a.insert(a.end(), args.begin(), args.end());
+        return hactl(config, a, cib);
+    }
+    std::string section(const std::string& name) {
+        const auto r = lab::run_capture({"cibadmin", "-Q", "-o", name}, 10000ms, {{"CIB_file", cib}});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        return r.out;
+    }
+
+    lab::TempDir dir;
+    std::string config, cib;
+};
+
+TEST_F(ClusterOnCibFile, InvalidConfigurationsGiveFileLineAndChangeNothing) {
+    const std::string cib_before = lab::read_file(cib);
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"HA_NAME=x\nHA_CLUSTER_NODES=\"n1,n2\"\nVIP_n1=10.0.0.1\n", "ganesha-ha.conf:2: node 'n2'"},
+        {"HA_NAME=x\nHA_CLUSTER_NODES=\"n1,n2\"\nVIP_n1=10.0.0.1\nVIP_n2=10.0.0.300\n", "ganesha-ha.conf:4: VIP_n2"},
+        {"HA_NAME=x\nHA_CLUSTER_NODES=\"n1,n1\"\n", "ganesha-ha.conf:2: HA_CLUSTER_NODES: node 'n1' is listed twice"},
+        {"HA_CLUSTER_NODES=\"n1,n2\"\nVIP_n1=10.0.0.1\nVIP_n2=10.0.0.2\n", "ganesha-ha.conf: HA_NAME is not set"},
+        {"HA_NAME=x\nHA_CLUSTER_NODES=\"n1\"\nVIP_n1=10.0.0.1\n", "insufficient servers"},
+        {conf_text(numbered(2), "HA_VIP_CIDR_NETMASK=40\n"), "ganesha-ha.conf:5: HA_VIP_CIDR_NETMASK"},
+        {"HA_NAME=x\nHA_CLUSTER_NODES=\"n1,n2\"\nVIP_n1=10.0.0.1\nVIP_n2=10.0.0.1\n", "already used by VIP_n1"},
+    };
+    for (const auto& [text, needle] : cases) {
+        lab::write_file(config, text);
+        for (const char* sub : {"setup", "show-cib"}) {
+            const auto r = run({sub});
+            EXPECT_EQ(r.exit_code, 6) << sub << ": " << text << r.out << r.err;
+            EXPECT_NE(r.err.find(needle), std::string::npos) << r.err << " lacks " << needle;
+        }
+    }
+    EXPECT_EQ(lab::read_file(cib), cib_before);
+    fs::remove(config);
+    const auto r = run({"setup"});
+    EXPECT_EQ(r.exit_code, 6);
+    EXPECT_NE(r.err.find("cannot read"), std::string::npos) << r.err;
+    EXPECT_EQ(lab::read_file(cib), cib_before);
+}
+
+TEST_F(ClusterOnCibFile, SetupIsIdempotentAndTeardownLeavesTheRest) {
+    const std::string resources = section("resources"), constraints = section("constraints");
+    auto r = run({"setup"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.err.find("stonith-enabled=false"), std::string::npos) << r.err;
+    const std::string after = lab::read_file(cib);
+    r = run({"setup"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("nothing to change"), std::string::npos) << r.out;
+    EXPECT_EQ(lab::read_file(cib), after);  // not even the epoch moved
+    EXPECT_EQ(lab::run_capture({"crm_verify", "-L", "-V"}, 30000ms, {{"CIB_file", cib}}).exit_code, 0);
+
+    r = run({"teardown"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(xml::equivalent(xml::parse(section("resources")), xml::parse(resources))) << section("resources");
+    EXPECT_TRUE(xml::equivalent(xml::parse(section("constraints")), xml::parse(constraints)));
+    EXPECT_EQ(section("crm_config").find("ganesha-ha"), std::string::npos);
+    r = run({"teardown"});
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_NE(r.out.find("nothing to tear down"), std::string::npos);
+}
+
+TEST_F(ClusterOnCibFile, ForeignObjectsAreNeitherOverwrittenNorOrphaned) {
+    // An operator's object with one of our ids: setup refuses.
+    ASSERT_EQ(lab::run_capture({"cibadmin", "-C", "-o", "resources", "-X",
+                                "<primitive id=\"node2-trigger_ip-1\" class=\"ocf\" provider=\"heartbeat\" "
+                                "type=\"Dummy\"/>"},
+                               10000ms, {{"CIB_file", cib}})
+                  .exit_code,
+              0);
+    std::string before = lab::read_file(cib);
+    auto r = run({"setup"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("node2-trigger_ip-1"), std::string::npos) << r.err;
+    EXPECT_EQ(lab::read_file(cib), before);
+    lab::run_capture({"cibadmin", "-D", "-o", "resources", "-X", "<primitive id=\"node2-trigger_ip-1\"/>"}, 10000ms,
+                     {{"CIB_file", cib}});
+
+    // An operator's constraint on our VIP: teardown refuses rather than leave it dangling.
+    ASSERT_EQ(run({"setup"}).exit_code, 0);
+    lab::run_capture({"cibadmin", "-C", "-o", "constraints", "-X",
+                      "<rsc_colocation id=\"mine\" rsc=\"unrelated\" with-rsc=\"node1-cluster_ip-1\" score=\"5\"/>"},
+                     10000ms, {{"CIB_file", cib}});
+    before = lab::read_file(cib);
+    r = run({"teardown"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("mine"), std::string::npos) << r.err;
+    EXPECT_EQ(lab::read_file(cib), before);
+}
+
+TEST_F(ClusterOnCibFile, AddAndDeleteUpdateTheCibAndTheFileWithABackup) {
+    // No layout yet: add refuses and leaves the file alone.
+    const std::string original = lab::read_file(config);
+    auto r = run({"add", "node4", "192.0.2.104"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("run setup first"), std::string::npos) << r.err;
+    EXPECT_EQ(lab::read_file(config), original);
+    EXPECT_FALSE(fs::exists(config + ".bak"));
+
+    ASSERT_EQ(run({"setup"}).exit_code, 0);
+    r = run({"add", "node4", "192.0.2.104"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(lab::read_file(config + ".bak"), original);
+    const std::string added = lab::read_file(config);
+    EXPECT_NE(added.find("HA_CLUSTER_NODES=\"node1,node2,node3,node4\""), std::string::npos) << added;
+    EXPECT_NE(added.find("VIP_node4=\"192.0.2.104\""), std::string::npos) << added;
+    EXPECT_NE(section("resources").find("node4-cluster_ip-1"), std::string::npos);
+    EXPECT_NE(section("constraints").find("node1-cluster_ip-1-prefers-node4"), std::string::npos);
+    EXPECT_EQ(lab::run_capture({"crm_verify", "-L"}, 30000ms, {{"CIB_file", cib}}).exit_code, 0);
+    // Setup with the new file is a no-op: add left the CIB exactly as setup would.
+    r = run({"setup"});
+    EXPECT_NE(r.out.find("nothing to change"), std::string::npos) << r.out;
+
+    // Bad input changes nothing.
+    const std::string cib_before = lab::read_file(cib);
+    for (const std::vector<std::string>& bad : std::vector<std::vector<std::string>>{
+             {"add", "node5", "192.0.2.101"},  // VIP in use
+             {"add", "node2", "192.0.2.120"},  // node present
+             {"add", "bad_name", "192.0.2.120"},
+             {"add", "node5", "300.1.1.1"},
+             {"delete", "node9"},
+         }) {
+        r = run(bad);
+        EXPECT_EQ(r.exit_code, 6) << bad[0] << " " << bad[1] << ": " << r.err;
+        EXPECT_EQ(lab::read_file(config), added);
+        EXPECT_EQ(lab::read_file(cib), cib_before);
+    }
+    r = run({"add", "node5"});
+    EXPECT_EQ(r.exit_code, 2);
+
+    r = run({"delete", "node2"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(lab::read_file(config + ".bak"), added);
+    EXPECT_NE(lab::read_file(config).find("HA_CLUSTER_NODES=\"node1,node3,node4\""), std::string::npos);
+    EXPECT_EQ(lab::read_file(config).find("VIP_node2"), std::string::npos);
+    EXPECT_EQ(section("resources").find("node2-cluster_ip-1"), std::string::npos);
+    EXPECT_EQ(section("constraints").find("prefers-node2"), std::string::npos);
+    EXPECT_NE(section("resources").find("unrelated"), std::string::npos);
+}
+
+// ---- no cluster at all ---------------------------------------------------------------
+
+TEST(ClusterWithoutPacemaker, RefusesClearly) {
+    lab::TempDir dir;
+    const std::string config = lab::write_file(dir.file("ganesha-ha.conf"), conf_text(numbered(2)));
+    lab::NetNs ns{"gha-nocl"};
+    for (const char* sub : {"setup", "status", "teardown"}) {
+        const auto r = ns.exec({kHactl, "cluster", "--config", config, sub}, 20000ms);
+        EXPECT_EQ(r.exit_code, 4) << sub << ": " << r.out << r.err;
+        EXPECT_NE(r.err.find("no cluster is running"), std::string::npos) << r.err;
+    }
+}
+
+// ---- live: a real corosync + pacemaker -----------------------------------------------
+
+// One real node. The three ocf:ganesha agents are stood in for by Dummy
+// (the layout is under test here, not the agents): a private copy of
+// /usr/lib/ocf/resource.d with a "ganesha" provider is bind-mounted inside
+// the node's own mount namespace, so the host is never touched.
+class ClusterLive : public ::testing::Test {
+protected:
+    void SetUp() override {
+        node.start();
+        ASSERT_TRUE(node.wait_online(20000ms)) << node.diagnostics();
+        const std::string rd = dir.file("resource.d");
+        fs::create_directories(rd + "/ganesha");
+        for (const auto& e : fs::directory_iterator("/usr/lib/ocf/resource.d")) {
+            const std::string provider = e.path().filename().string();
+            if (provider == "ganesha") continue;
+            fs::create_directories(rd + "/" + provider);
+            const auto r = node.exec({"mount", "--rbind", e.path().string(), rd + "/" + provider});
+            ASSERT_EQ(r.exit_code, 0) << r.err;
+        }
+        for (const char* agent : {"ganesha_nfsd", "ganesha_mon", "ganesha_grace"}) {
+            const std::string path =
+                lab::write_file(rd + "/ganesha/" + agent, "#!/bin/sh\nexec /usr/lib/ocf/resource.d/heartbeat/Dummy \"$@\"\n");
+            fs::permissions(path, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                      fs::perms::others_read | fs::perms::others_exec);
+        }
+        const auto r = node.exec({"mount", "--rbind", rd, "/usr/lib/ocf/resource.d"});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        config = dir.file("ganesha-ha.conf");
+    }
+    lab::CliResult cli(const std::vector<std::string>& args, std::chrono::milliseconds deadline = 90000ms) {
+        std::vector<std::string> argv = {kHactl, "cluster", "--config", config};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return node.exec(argv, deadline);
+    }
+    std::string query(const std::string& section = "") {
+        std::vector<std::string> argv = {"cibadmin", "-Q"};
+        if (!section.empty()) {
+            argv.push_back("-o");
+            argv.push_back(section);
+        }
+        const auto r = node.exec(argv);
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        return r.out;
+    }
+    std::string epoch() {
+        const xml::Element cib = xml::parse(query());
+        return cib.get("admin_epoch") + "." + cib.get("epoch");
+    }
+
+    lab::TempDir dir;  // first: removed after the node is gone
+    lab::PacemakerNode node;
+    std::string config;
+};
+
+TEST_F(ClusterLive, SetupPlacesIsIdempotentReportsAndTeardownRestoresTheCib) {
+    // Someone else's resource, which must survive.
+    ASSERT_EQ(node.exec({"cibadmin", "-C", "-o", "resources", "-X",
+                         "<primitive id=\"unrelated\" class=\"ocf\" provider=\"heartbeat\" type=\"Dummy\"/>"})
+                  .exit_code,
+              0);
+    ASSERT_EQ(node.exec({"cibadmin", "-C", "-o", "constraints", "-X",
+                         "<rsc_location id=\"unrelated-here\" rsc=\"unrelated\" node=\"node1\" score=\"10\"/>"})
+                  .exit_code,
+              0);
+    const std::string resources = query("resources"), constraints = query("constraints");
+
+    // One node: refused, nothing changed.
+    lab::write_file(config, "HA_NAME=lab\nHA_CLUSTER_NODES=\"node1\"\nVIP_node1=192.0.2.101\n");
+    std::string before = epoch();
+    auto r = cli({"setup"});
+    EXPECT_EQ(r.exit_code, 6) << r.out << r.err;
+    EXPECT_NE(r.err.find("insufficient servers"), std::string::npos) << r.err;
+    EXPECT_EQ(epoch(), before);
+
+    // Two nodes, node2 not in the cluster: both VIPs end up on node1. The
+    // attributes are what ganesha-had would set for a healthy nfsd.
+    for (const char* attr : {"ganesha-active", "grace-active"})
+        ASSERT_EQ(node.exec({"attrd_updater", "-n", attr, "-U", "1", "-N", "node1"}).exit_code, 0);
+    lab::write_file(config, conf_text({"node1", "node2"}, "HA_VIP_NIC=lo\n"));
+    const auto t0 = std::chrono::steady_clock::now();
+    r = cli({"--wait", "60", "setup"});
+    const auto placed_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err << node.diagnostics();
+    EXPECT_NE(r.out.find("all resources placed"), std::string::npos) << r.out;
+    std::cout << "[ measured ] setup to all placed: " << placed_ms << " ms\n" << r.out;
+    RecordProperty("setup_to_placed_ms", std::to_string(placed_ms));
+    const auto addresses = node.exec({"ip", "-o", "addr", "show", "dev", "lo"}).out;
+    EXPECT_NE(addresses.find("192.0.2.101/32"), std::string::npos) << addresses;
+    EXPECT_NE(addresses.find("192.0.2.102/32"), std::string::npos) << addresses;
+
+    // Again: no CIB change at all.
+    const std::string configured = query("configuration");
+    before = epoch();
+    r = cli({"--wait", "60", "setup"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("nothing to change"), std::string::npos) << r.out;
+    EXPECT_EQ(epoch(), before);
+    EXPECT_TRUE(xml::equivalent(xml::parse(query("configuration")), xml::parse(configured)));
+    EXPECT_EQ(node.exec({"crm_verify", "-L"}).exit_code, 0);
+
+    // Status: node1 online and healthy, node2 unknown, its VIP failed over to node1.
+    r = cli({"status", "--json"});
+    EXPECT_EQ(r.exit_code, 8) << r.out << r.err;
+    const json s = json::parse(r.out);
+    EXPECT_EQ(s["verdict"], "FAILOVER");
+    EXPECT_EQ(s["nodes"][0]["name"], "node1");
+    EXPECT_EQ(s["nodes"][0]["online"], true);
+    EXPECT_EQ(s["nodes"][0]["ganesha_healthy"], true);
+    EXPECT_EQ(s["nodes"][1]["online"], false);
+    EXPECT_EQ(s["vips"][0]["running_on"], json::array({"node1"}));
+    EXPECT_EQ(s["vips"][1]["running_on"], json::array({"node1"}));
+    EXPECT_EQ(s["vips"][0]["at_home"], true);
+    r = cli({"status"});
+    EXPECT_NE(r.out.find("verdict: FAILOVER"), std::string::npos) << r.out;
+
+    // node1's nfsd "dies": nowhere to go, so BAD.
+    ASSERT_EQ(node.exec({"attrd_updater", "-n", "ganesha-active", "-D", "-N", "node1"}).exit_code, 0);
+    ASSERT_TRUE(lab::wait_until([&] { return cli({"status"}).exit_code == 9; }, 15000ms)) << cli({"status"}).out;
+    ASSERT_EQ(node.exec({"attrd_updater", "-n", "ganesha-active", "-U", "1", "-N", "node1"}).exit_code, 0);
+
+    // Teardown: exactly what setup created goes, the rest is as it was.
+    r = cli({"--wait", "60", "teardown"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_TRUE(xml::equivalent(xml::parse(query("resources")), xml::parse(resources))) << query("resources");
+    EXPECT_TRUE(xml::equivalent(xml::parse(query("constraints")), xml::parse(constraints))) << query("constraints");
+    EXPECT_EQ(query("crm_config").find("ganesha-ha"), std::string::npos);
+    const auto left = node.exec({"ip", "-o", "addr", "show", "dev", "lo"}).out;
+    EXPECT_EQ(left.find("192.0.2.10"), std::string::npos) << left;
+    r = cli({"teardown"});
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_NE(r.out.find("nothing to tear down"), std::string::npos) << r.out;
+}
+
+// ---- refresh-config against a real ganesha.nfsd ------------------------------------------
+
+TEST(ClusterRefreshConfig, UpdatesTheLocalExportOverDbus) {
+    lab::TempDir dir;
+    lab::DbusDaemon bus(dir.path());
+    lab::GaneshaOptions g;
+    g.dir = dir.file("nfsd");
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    g.port = static_cast<std::uint16_t>(26000 + std::hash<std::string>{}(info->name()) % 1000);
+    g.dbus_address = bus.address();
+    lab::Ganesha ganesha(g);
+    ganesha.start();
+    const std::string config = lab::write_file(dir.file("ganesha-ha.conf"), conf_text(numbered(2)));
+    const lab::Env env = {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}};
+    auto refresh = [&](const std::string& id) {
+        return lab::run_capture(
+            {kHactl, "cluster", "--config", config, "refresh-config", "--ganesha-conf", ganesha.conf_path(), id},
+            20000ms, env);
+    };
+    auto r = refresh("1");
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err << lab::tail_file(ganesha.log_path());
+    EXPECT_NE(r.out.find("1 exports updated"), std::string::npos) << r.out;
+    r = refresh("7");
+    EXPECT_EQ(r.exit_code, 1) << r.out;
+    EXPECT_NE(r.err.find("Export_Id=7"), std::string::npos) << r.err;
+    for (const char* bad : {"x", "-1", "65536", ""}) EXPECT_EQ(refresh(bad).exit_code, 6) << bad;
+    ganesha.stop();
+    r = refresh("1");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("not running"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace gha

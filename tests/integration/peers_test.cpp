@@ -1,0 +1,399 @@
+// Peer heartbeats between three real ganesha-had daemons on loopback
+// (127.0.0.1/2/3), each next to its own real ganesha.nfsd (bound to its
+// address) on its own private bus. A fourth cluster node, node4, is the
+// test itself: its UDP socket on 127.0.0.4 receives the daemons' genuine
+// heartbeats, which it replays and forges. Latencies are the daemons' own
+// CLOCK_MONOTONIC event timestamps against the test's, taken just before
+// the kill.
+//
+// There is no Pacemaker here: attrd_updater and cibadmin are small stand-ins
+// written to a per-test bin/ directory (values kept in files), so that the
+// failing node's nfsd-down pipeline gets to its wait for the survivors'
+// grace, which is what these tests look at.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <asio/io_context.hpp>
+#include <asio/ip/udp.hpp>
+#include <array>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "ctl/control_client.hpp"
+#include "monitors/heartbeat_codec.hpp"
+#include "tests/support/ganesha_lab.hpp"
+
+namespace gha {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using asio::ip::udp;
+namespace fs = std::filesystem;
+
+const std::string kBin = GHA_BINARY_DIR;
+constexpr int kNodes = 3;
+
+long long monotonic_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
+}
+
+std::uint16_t test_port(std::uint16_t base) {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    const auto h = std::hash<std::string>{}(std::string(info->test_suite_name()) + info->name());
+    return static_cast<std::uint16_t>(base + (h % 300) * 4);
+}
+
+std::string address(int node) { return "127.0.0." + std::to_string(node); }
+std::string vip(int node) { return "127.0.0.1" + std::to_string(node); }
+
+constexpr const char* kFakeAttrdUpdater = R"SH(#!/bin/sh
+# Test stand-in for attrd_updater (no cluster here): values kept as files.
+d="${GHA_FAKE_PACEMAKER:?}"; name=; op=; value=
+while [ $# -gt 0 ]; do
+  case "$1" in -n) name=$2; shift ;; -N) shift ;; -U) op=U; value=$2; shift ;; -D) op=D ;; -Q) op=Q ;; esac
+  shift
+done
+case $op in
+  U) printf %s "$value" > "$d/$name" ;;
+  D) rm -f "$d/$name" ;;
+  Q) printf 'name="%s" host="x" value="%s"\n' "$name" "$(cat "$d/$name" 2>/dev/null)" ;;
+esac
+exit 0
+)SH";
+
+std::string cluster_config(int node, const std::string& key, std::uint16_t hb_port, const lab::Ganesha& ganesha) {
+    std::string c = "HA_NAME=peers\nHA_CLUSTER_NODES=\"node1,node2,node3,node4\"\n";
+    for (int n = 1; n <= 4; ++n)
+        c += "VIP_node" + std::to_string(n) + "=" + vip(n) + "\nHA_PEER_ADDR_node" + std::to_string(n) + "=" +
+             address(n) + "\n";
+    c += "HA_HEARTBEAT_KEY=" + key + "\n";
+    c += "HA_HEARTBEAT_PORT=" + std::to_string(hb_port) + "\n";
+    c += "HA_MONITOR_PEER=\"interval=500ms rise=2 fall=4\"\n";  // the defaults, spelled out
+    c += "HA_NFSD_PIDFILE=" + ganesha.pidfile() + "\n";
+    c += "HA_NFSD_ADDRESS=" + address(node) + ":" + std::to_string(ganesha.port()) + "\n";
+    c += "HA_MONITOR_PID=\"interval=200ms\"\n";
+    c += "HA_MONITOR_RPC_NULL=\"interval=200ms timeout=200ms\"\n";
+    c += "HA_GRACE_DELAY=10s\nHA_ACTION_TIMEOUT=3s\nHA_ACTION_ATTEMPTS=1\n";
+    c += "HA_METRICS_LISTEN=off\n";  // three daemons on one host would share the default port
+    return c;
+}
+
+class PeersTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        key = dir.file("ha.key");
+        auto keygen = lab::run_capture({kBin + "/ctl/ganesha-hactl", "keygen", key}, 5000ms);
+        ASSERT_EQ(keygen.exit_code, 0) << keygen.err;
+        hb_port = test_port(30000);  // UDP
+        const std::uint16_t nfs_port = test_port(31300);  // TCP, below the ephemeral range
+        fs::create_directories(dir.file("bin"));
+        lab::write_file(dir.file("bin/attrd_updater"), kFakeAttrdUpdater);
+        lab::write_file(dir.file("bin/cibadmin"), "#!/bin/sh\nexit 0\n");
+        ::chmod(dir.file("bin/attrd_updater").c_str(), 0755);
+        ::chmod(dir.file("bin/cibadmin").c_str(), 0755);
+
+        // The test is node4: bound before the daemons start, so it hears them from the first datagram.
+        capture.open(udp::v4());
+        capture.bind(udp::endpoint(asio::ip::make_address(address(4)), hb_port));
+        capture.non_blocking(true);
+
+        for (int i = 0; i < kNodes; ++i) {
+            const int n = i + 1;
+            const std::string d = dir.file("n" + std::to_string(n));
+            fs::create_directories(d + "/attrs");
+            bus[i].emplace(d);
+            lab::GaneshaOptions g;
+            g.dir = d + "/nfsd";
+            g.bind_addr = address(n);
+            g.port = static_cast<std::uint16_t>(nfs_port + i);
+            g.dbus_address = bus[i]->address();
+            ganesha[i].emplace(g);
+            // Client records for the VIPs, so a take-ip grace lasts its
+            // period instead of ending at once for lack of clients.
+            for (int other = 1; other <= 4; ++other)
+                fs::create_directories(ganesha[i]->recovery_root() + "/" + vip(other) +
+                                       "/v4recov/::ffff:127.0.0.99-(24:Linux NFSv4.2 c)");
+            ganesha[i]->start();
+            lab::write_file(d + "/ganesha-ha.conf", cluster_config(n, key, hb_port, *ganesha[i]));
+            lab::HadOptions h;
+            h.bindir = kBin;
+            h.config = d + "/ganesha-ha.conf";
+            h.node = "node" + std::to_string(n);
+            h.socket = d + "/hactl.sock";
+            h.env = {{"DBUS_SYSTEM_BUS_ADDRESS", bus[i]->address()},
+                     {"GHA_FAKE_PACEMAKER", d + "/attrs"},
+                     {"PATH", dir.file("bin") + ":" + std::string(std::getenv("PATH") ? std::getenv("PATH") : "")}};
+            had[i].emplace(h);
+        }
+        for (auto& h : had) h->start();
+    }
+
+    json call(int node, const std::string& command, json arguments = json::object()) {
+        control::ClientError error;
+        auto answer = control::call(had[node - 1]->socket_path(), {command, std::move(arguments)}, 3000ms, error);
+        EXPECT_EQ(error.kind, control::ClientError::none) << error.text;
+        return answer;
+    }
+    json peer(int on, const std::string& node) {
+        const json answer = call(on, "peers");
+        for (const auto& p : answer["arguments"]["peers"])
+            if (p["node"] == node) return p;
+        return nullptr;
+    }
+    bool all_up(std::chrono::milliseconds deadline) {
+        return lab::wait_until(
+            [&] {
+                for (int on = 1; on <= kNodes; ++on)
+                    for (int n = 1; n <= kNodes; ++n)
+                        if (n != on && peer(on, "node" + std::to_string(n))["state"] != "up") return false;
+                return true;
+            },
+            deadline, 50ms);
+    }
+    std::vector<json> events(int node, std::uint64_t since = 0) {
+        const json answer = call(node, "events", {{"since", since}, {"limit", 10000}});
+        std::vector<json> out;
+        for (const auto& e : answer["arguments"]["events"]) out.push_back(e);
+        return out;
+    }
+    // When the grace pipeline for `address` on `node` got ganesha's answer
+    // to grace() and then confirmed it with get_grace().
+    std::optional<long long> step_done(int node, const std::string& step_prefix, const std::string& target) {
+        for (const auto& e : events(node))
+            if (e["type"] == "action" && e["fields"].value("target", "") == target &&
+                e["fields"].value("step", "").rfind(step_prefix, 0) == 0 && e["fields"]["state"] == "succeeded")
+                return e["monotonic_ns"].get<long long>();
+        return std::nullopt;
+    }
+    bool in_grace(int node) {
+        auto r = lab::run_capture({"dbus-send", "--system", "--print-reply", "--dest=org.ganesha.nfsd",
+                                   "/org/ganesha/nfsd/admin", "org.ganesha.nfsd.admin.get_grace"},
+                                  5000ms, {{"DBUS_SYSTEM_BUS_ADDRESS", bus[node - 1]->address()}});
+        const auto first = r.out.find("boolean ");  // (in_grace, success, message): the first one
+        return r.exit_code == 0 && first != std::string::npos && r.out.compare(first, 12, "boolean true") == 0;
+    }
+    // A genuine datagram a daemon sent to node4 (us).
+    std::optional<std::pair<std::vector<std::uint8_t>, Heartbeat>> captured_from(const std::string& node,
+                                                                               std::chrono::milliseconds deadline) {
+        std::optional<std::pair<std::vector<std::uint8_t>, Heartbeat>> found;
+        lab::wait_until(
+            [&] {
+                std::array<std::uint8_t, 2048> buffer;
+                udp::endpoint from;
+                std::error_code ec;
+                for (;;) {
+                    const auto n = capture.receive_from(asio::buffer(buffer), from, 0, ec);
+                    if (ec) return found.has_value();
+                    DropReason why{};
+                    auto hb = HeartbeatCodec::parse(std::span<const std::uint8_t>(buffer.data(), n), why);
+                    if (hb && hb->node == node)
+                        found.emplace(std::vector<std::uint8_t>(buffer.begin(), buffer.begin() + n), *hb);
+                }
+            },
+            deadline, 20ms);
+        return found;
+    }
+
+    lab::TempDir dir;
+    std::string key;
+    std::uint16_t hb_port = 0;
+    asio::io_context io;
+    udp::socket capture{io};
+    std::array<std::optional<lab::DbusDaemon>, kNodes> bus;
+    std::array<std::optional<lab::Ganesha>, kNodes> ganesha;
+    std::array<std::optional<lab::Had>, kNodes> had;
+};
+
+TEST_F(PeersTest, AKilledNfsdPutsBothSurvivorsIntoGraceForItsVipWithin100ms) {
+    ASSERT_TRUE(all_up(10000ms)) << call(2, "peers").dump(2) << lab::tail_file(had[1]->log_path());
+    // The start-up grace of each ganesha is over before the fault.
+    ASSERT_TRUE(lab::wait_until([&] { return !in_grace(2) && !in_grace(3); }, 15000ms, 200ms));
+
+    const long long killed = monotonic_ns();
+    ASSERT_TRUE(ganesha[0]->kill(SIGKILL));
+    const std::string target = "grace " + vip(1);
+    ASSERT_TRUE(lab::wait_until(
+        [&] { return step_done(2, "confirm", target) && step_done(3, "confirm", target); }, 5000ms, 20ms))
+        << call(2, "actions").dump(2);
+    EXPECT_TRUE(in_grace(2));
+    EXPECT_TRUE(in_grace(3));
+    for (int node : {2, 3}) {
+        const long long grace_called = *step_done(node, "grace take-ip", target) - killed;
+        const long long confirmed = *step_done(node, "confirm", target) - killed;
+        std::printf("node%d: kill -> grace(5:%s) answered %.1f ms, get_grace confirmed %.1f ms\n", node,
+                    vip(1).c_str(), static_cast<double>(grace_called) / 1e6, static_cast<double>(confirmed) / 1e6);
+        EXPECT_LT(confirmed, 100'000'000LL) << "node" << node;
+        // Why it happened: the peer's own report, not Pacemaker, not a timeout.
+        bool reported = false;
+        for (const auto& e : events(node))
+            reported = reported || (e["type"] == "peer" && e["subject"] == "node1" && e["fields"]["to"] == "down" &&
+                                    e["message"].get<std::string>().find("reports its nfsd down") != std::string::npos);
+        EXPECT_TRUE(reported) << "node" << node;
+    }
+
+    // node1's failover waited for both survivors' confirmation, not for HA_GRACE_DELAY (10 s).
+    std::optional<long long> waited;
+    std::string detail;
+    ASSERT_TRUE(lab::wait_until(
+        [&] {
+            for (const auto& e : events(1))
+                if (e["type"] == "action" && e["fields"].value("step", "") == "wait for survivors' grace" &&
+                    e["fields"]["state"] == "succeeded") {
+                    waited = e["monotonic_ns"].get<long long>() - killed;
+                    detail = e["message"];
+                }
+            return waited.has_value();
+        },
+        5000ms, 20ms))
+        << call(1, "actions").dump(2);
+    std::printf("node1: kill -> survivors' grace confirmed to the failing node %.1f ms (%s)\n", static_cast<double>(*waited) / 1e6,
+                detail.c_str());
+    EXPECT_NE(detail.find("grace confirmed by node2, node3"), std::string::npos) << detail;
+    EXPECT_LT(*waited, 2'000'000'000LL);
+
+    // What the survivors say about it.
+    const json p = peer(2, "node1");
+    EXPECT_EQ(p["state"], "down");
+    EXPECT_EQ(p["nfsd"], "down");
+    const json answer = call(2, "peers");
+    EXPECT_EQ(answer["arguments"]["local"]["grace_held"], json::array({"node1"}));
+    EXPECT_EQ(peer(1, "node2")["grace_held"], json::array({"node1"}));
+
+    // Pacemaker's notify comes later and is answered without a second grace call.
+    const auto pipelines_before = call(2, "actions")["arguments"]["pipelines"].size();
+    auto r = lab::run_cli(kBin, had[1]->socket_path(), {"grace", "node=node1"}, 10000ms);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("already in grace for " + vip(1)), std::string::npos) << r.out;
+    EXPECT_EQ(call(2, "actions")["arguments"]["pipelines"].size(), pipelines_before);
+
+    // The node comes back: the survivors see it up and stop holding grace for it.
+    ganesha[0]->wait_exited(5000ms);
+    ganesha[0]->start();
+    ASSERT_TRUE(lab::wait_until([&] { return peer(2, "node1")["state"] == "up"; }, 10000ms, 50ms));
+    EXPECT_TRUE(lab::wait_until(
+        [&] { return call(2, "peers")["arguments"]["local"]["grace_held"].empty(); }, 2000ms, 20ms));
+}
+
+TEST_F(PeersTest, ForgedAndReplayedDatagramsChangeNothingAndAreCounted) {
+    ASSERT_TRUE(all_up(10000ms)) << call(2, "peers").dump(2);
+    auto genuine = captured_from("node1", 3000ms);
+    ASSERT_TRUE(genuine);
+    // node2 got the same datagram (one sequence number per round).
+    ASSERT_TRUE(lab::wait_until([&] { return peer(2, "node1")["sequence"] >= genuine->second.sequence; }, 2000ms));
+    const std::uint64_t events_before = call(2, "status")["arguments"]["last_event"];
+    const auto pipelines_before = call(2, "actions")["arguments"]["pipelines"].size();
+
+    udp::endpoint node2(asio::ip::make_address(address(2)), hb_port);
+    auto forged = genuine->first;
+    forged[5] = static_cast<std::uint8_t>(NfsdState::down);  // "node1's nfsd is down", without the key
+    capture.send_to(asio::buffer(forged), node2);
+    capture.send_to(asio::buffer(genuine->first), node2);  // the genuine one, again
+    ASSERT_TRUE(lab::wait_until(
+        [&] {
+            const json drops = call(2, "peers")["arguments"]["drops"];
+            return drops["bad-mac"] == 1 && drops["replay"] == 1;
+        },
+        2000ms, 20ms))
+        << call(2, "peers").dump(2);
+
+    // A few heartbeats later: still up, nothing happened.
+    std::this_thread::sleep_for(1200ms);
+    const json p = peer(2, "node1");
+    EXPECT_EQ(p["state"], "up");
+    EXPECT_EQ(p["nfsd"], "healthy");
+    EXPECT_EQ(p["drops"]["bad-mac"], 1);
+    EXPECT_EQ(p["drops"]["replay"], 1);
+    for (const auto& e : events(2, events_before)) EXPECT_NE(e["type"], "peer") << e.dump();
+    EXPECT_EQ(call(2, "actions")["arguments"]["pipelines"].size(), pipelines_before);
+    EXPECT_FALSE(in_grace(2));
+    const json drops = call(2, "peers")["arguments"]["drops"];
+    for (const auto& [reason, count] : drops.items()) {
+        if (reason != "bad-mac" && reason != "replay") {
+            EXPECT_EQ(count, 0) << reason;
+        }
+    }
+
+    auto table = lab::run_cli(kBin, had[1]->socket_path(), {"peers"});
+    EXPECT_EQ(table.exit_code, 0) << table.err;
+    EXPECT_NE(table.out.find("bad-mac=1 replay=1"), std::string::npos) << table.out;
+    EXPECT_NE(table.out.find("node1"), std::string::npos) << table.out;
+}
+
+// A daemon restarted on purpose says goodbye: no grace for its VIP; its new
+// incarnation is accepted.
+TEST_F(PeersTest, ARestartedDaemonIsNotAFailureAndItsNewIncarnationIsAccepted) {
+    ASSERT_TRUE(all_up(10000ms));
+    const std::string before = peer(2, "node3")["incarnation"];
+    had[2]->stop();
+    ASSERT_TRUE(lab::wait_until([&] { return peer(2, "node3")["state"] == "unknown"; }, 2000ms, 20ms))
+        << peer(2, "node3").dump(2);
+    std::this_thread::sleep_for(2500ms);  // longer than fall x interval
+    for (const auto& r : call(2, "actions")["arguments"]["pipelines"]) EXPECT_NE(r["target"], "grace " + vip(3));
+    had[2]->start();
+    ASSERT_TRUE(lab::wait_until([&] { return peer(2, "node3")["state"] == "up"; }, 5000ms, 50ms));
+    EXPECT_NE(peer(2, "node3")["incarnation"], before);
+    EXPECT_EQ(peer(2, "node3")["restarts"], 1);
+}
+
+// A silent peer (its daemon killed, no goodbye) is down after fall x interval.
+TEST_F(PeersTest, ASilentPeerIsDownAfterFallTimesInterval) {
+    ASSERT_TRUE(all_up(10000ms));
+    const long long killed = monotonic_ns();
+    ASSERT_TRUE(had[2]->signal(SIGKILL));
+    std::optional<long long> down_at;
+    ASSERT_TRUE(lab::wait_until(
+        [&] {
+            for (const auto& e : events(2))
+                if (e["type"] == "peer" && e["subject"] == "node3" && e["fields"]["to"] == "down")
+                    down_at = e["monotonic_ns"].get<long long>() - killed;
+            return down_at.has_value();
+        },
+        5000ms, 50ms));
+    std::printf("node3's daemon SIGKILLed -> node2 sees it down after %.0f ms\n", static_cast<double>(*down_at) / 1e6);
+    EXPECT_GE(*down_at, 1500'000'000LL);  // the last datagram left at most one interval before the kill
+    EXPECT_LE(*down_at, 2300'000'000LL);
+    // and takes grace for its VIP (the daemon is gone; so may the node be)
+    EXPECT_TRUE(lab::wait_until([&] { return step_done(2, "confirm", "grace " + vip(3)).has_value(); }, 3000ms));
+}
+
+TEST(PeersKeyFile, AKeyOthersCanReadRefusesStartUp) {
+    lab::TempDir dir;
+    const std::string key = dir.file("ha.key");
+    ASSERT_EQ(lab::run_capture({kBin + "/ctl/ganesha-hactl", "keygen", key}, 5000ms).exit_code, 0);
+    auto again = lab::run_capture({kBin + "/ctl/ganesha-hactl", "keygen", key}, 5000ms);
+    EXPECT_EQ(again.exit_code, 1);
+    EXPECT_NE(again.err.find("--force"), std::string::npos) << again.err;
+    ::chmod(key.c_str(), 0644);
+    const std::string config = dir.file("ganesha-ha.conf");
+    lab::write_file(config, "HA_NAME=peers\nHA_CLUSTER_NODES=\"node1,node2\"\nVIP_node1=127.0.0.11\n"
+                            "VIP_node2=127.0.0.12\nHA_PEER_ADDR_node1=127.0.0.1\nHA_PEER_ADDR_node2=127.0.0.2\n"
+                            "HA_HEARTBEAT_KEY=" + key + "\nHA_METRICS_LISTEN=off\n");
+    const std::string socket = dir.file("hactl.sock");
+    lab::Process had;
+    had.spawn({kBin + "/service/ganesha-had", "--config", config, "--node", "node1", "--socket", socket}, {},
+              dir.file("had.log"));
+    EXPECT_EQ(had.wait_exit(5000ms), 1);
+    const std::string log = lab::read_file(dir.file("had.log"));
+    EXPECT_NE(log.find("HA_HEARTBEAT_KEY " + key + ": mode 0644"), std::string::npos) << log;
+    EXPECT_NE(log.find("0600 or stricter"), std::string::npos) << log;
+    EXPECT_FALSE(fs::exists(socket)) << "refused before binding the control socket";
+
+    auto check = lab::run_capture({kBin + "/service/ganesha-had", "--config", config, "--node", "node1",
+                                   "--check-config"},
+                                  5000ms);
+    EXPECT_EQ(check.exit_code, 1);
+    EXPECT_NE(check.err.find("mode 0644"), std::string::npos) << check.err;
+    ::chmod(key.c_str(), 0600);
+    check = lab::run_capture({kBin + "/service/ganesha-had", "--config", config, "--node", "node1", "--check-config"},
+                             5000ms);
+    EXPECT_EQ(check.exit_code, 0) << check.err;
+}
+
+}  // namespace
+}  // namespace gha

@@ -202,7 +202,7 @@ std::optional<Run> one_run(const std::string& scenario, ClientProbe& probe) {
     if (scenario == "node-loss") {
         for (int n : {2, 3}) {
             auto d = first_event(n, since[n], [](const json& e) {
-                return (e["type"] == "peer" && e["fields"].value("to", "") == "unhealthy") ||
+                return (e["type"] == "peer" && e["fields"].value("to", "") == "down") ||
                        (e["type"] == "action" && e["subject"] == "grace");
             });
             if (d && (!detected || *d < *detected)) detected = d;

@@ -323,8 +323,17 @@ TEST_F(MetricsIntegrationTest, AScrapeDuringAHungProbeReturnsPromptly) {
     start_had();
     wait_healthy();
     const double probes_before = sample("ganesha_ha_probes_total{kind=\"rpc-null\",monitor=\"rpc-null\"}");
+    auto rpc_probes_started = [&] {
+        const json status = call("status");
+        for (const auto& m : status["arguments"]["monitors"])
+            if (m["name"] == "rpc-null") return m["probes"].get<std::uint64_t>();
+        return std::uint64_t{0};
+    };
     ASSERT_TRUE(ganesha->kill(SIGSTOP));
-    std::this_thread::sleep_for(500ms);  // a probe is now in flight and stuck
+    // A probe started after the stop is in flight and stuck (probes are
+    // counted when they start; none overlaps the hung one).
+    const auto started_at_stop = rpc_probes_started();
+    ASSERT_TRUE(lab::wait_until([&] { return rpc_probes_started() > started_at_stop; }, 2000ms, 20ms));
     std::chrono::nanoseconds worst{0};
     for (int i = 0; i < 10; ++i) {
         const auto t0 = std::chrono::steady_clock::now();

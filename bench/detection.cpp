@@ -29,11 +29,7 @@ namespace lab = gha::lab;
 
 namespace {
 
-long long monotonic_ns() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
-}
+using gha::lab::monotonic_ns;
 
 struct Stats {
     std::vector<double> v;

@@ -44,11 +44,7 @@ namespace {
 
 std::string g_repo, g_lab = "/tmp/ganesha-lab";
 
-long long now_ns() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
-}
+long long now_ns() { return lab::monotonic_ns(); }
 
 int run_lab(const std::vector<std::string>& args, std::chrono::milliseconds deadline = 120s) {
     std::vector<std::string> argv{g_repo + "/lab/ganesha-lab"};

@@ -10,6 +10,7 @@
 #include "ctl/control_client.hpp"
 #include "tests/support/ganesha_lab.hpp"
 #include "tests/support/pacemaker_node.hpp"
+#include "tests/support/test_port.hpp"
 
 namespace gha {
 namespace {
@@ -19,11 +20,7 @@ using nlohmann::json;
 
 const std::string kBin = GHA_BINARY_DIR;
 
-std::uint16_t test_port() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    const auto h = std::hash<std::string>{}(std::string(info->test_suite_name()) + info->name());
-    return static_cast<std::uint16_t>(23000 + h % 2000);
-}
+std::uint16_t test_port() { return test::test_port(23000); }
 
 // ganesha.nfsd + its bus + ganesha-had (started by the subclass: in a
 // cluster node or not). rpc-null is off where the daemon runs in another

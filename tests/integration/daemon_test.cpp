@@ -14,6 +14,7 @@
 #include "monitors/rpc_null_monitor.hpp"
 #include "tests/support/ganesha_lab.hpp"
 #include "tests/support/notify_socket.hpp"
+#include "tests/support/test_port.hpp"
 
 namespace gha {
 namespace {
@@ -23,18 +24,10 @@ using nlohmann::json;
 
 const std::string kBin = GHA_BINARY_DIR;
 
-long long monotonic_ns() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
-}
+using lab::monotonic_ns;
 
 // A port per test so a previous test's sockets never matter.
-std::uint16_t test_port() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    const auto h = std::hash<std::string>{}(std::string(info->test_suite_name()) + info->name());
-    return static_cast<std::uint16_t>(21000 + h % 2000);
-}
+std::uint16_t test_port() { return test::test_port(21000); }
 
 class DaemonTest : public ::testing::Test {
 protected:

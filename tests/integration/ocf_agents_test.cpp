@@ -18,6 +18,7 @@
 
 #include "ctl/control_client.hpp"
 #include "tests/support/ganesha_lab.hpp"
+#include "tests/support/test_port.hpp"
 #include "tests/support/pacemaker_node.hpp"
 
 namespace gha {
@@ -37,11 +38,7 @@ constexpr int kSuccess = 0, kGeneric = 1, kInstalled = 5, kConfigured = 6, kNotR
 
 using Params = std::map<std::string, std::string>;
 
-std::uint16_t test_port() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    const auto h = std::hash<std::string>{}(std::string(info->test_suite_name()) + info->name());
-    return static_cast<std::uint16_t>(28000 + h % 1000);
-}
+std::uint16_t test_port() { return test::test_port(28000, 1000); }
 
 std::string describe(const lab::CliResult& r) {
     return "exit " + std::to_string(r.exit_code) + "\nstdout:\n" + r.out + "\nstderr:\n" + r.err;

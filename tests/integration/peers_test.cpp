@@ -37,11 +37,7 @@ namespace fs = std::filesystem;
 const std::string kBin = GHA_BINARY_DIR;
 constexpr int kNodes = 3;
 
-long long monotonic_ns() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
-}
+using lab::monotonic_ns;
 
 std::uint16_t test_port(std::uint16_t base) {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
@@ -302,8 +298,10 @@ TEST_F(PeersTest, ForgedAndReplayedDatagramsChangeNothingAndAreCounted) {
         2000ms, 20ms))
         << call(2, "peers").dump(2);
 
-    // A few heartbeats later: still up, nothing happened.
-    std::this_thread::sleep_for(1200ms);
+    // A few genuine heartbeats later: still up, nothing happened.
+    const auto received = peer(2, "node1")["received"].get<std::uint64_t>();
+    ASSERT_TRUE(lab::wait_until([&] { return peer(2, "node1")["received"].get<std::uint64_t>() >= received + 2; },
+                                3000ms, 20ms));
     const json p = peer(2, "node1");
     EXPECT_EQ(p["state"], "up");
     EXPECT_EQ(p["nfsd"], "healthy");
@@ -333,7 +331,14 @@ TEST_F(PeersTest, ARestartedDaemonIsNotAFailureAndItsNewIncarnationIsAccepted) {
     had[2]->stop();
     ASSERT_TRUE(lab::wait_until([&] { return peer(2, "node3")["state"] == "unknown"; }, 2000ms, 20ms))
         << peer(2, "node3").dump(2);
-    std::this_thread::sleep_for(2500ms);  // longer than fall x interval
+    // Silent for longer than fall x interval, by node2's own clock.
+    ASSERT_TRUE(lab::wait_until(
+        [&] {
+            const json p = peer(2, "node3");
+            return p["last_heard_ago_ms"].is_number() && p["last_heard_ago_ms"].get<double>() > 2500;
+        },
+        5000ms, 50ms))
+        << peer(2, "node3").dump(2);
     for (const auto& r : call(2, "actions")["arguments"]["pipelines"]) EXPECT_NE(r["target"], "grace " + vip(3));
     had[2]->start();
     ASSERT_TRUE(lab::wait_until([&] { return peer(2, "node3")["state"] == "up"; }, 5000ms, 50ms));

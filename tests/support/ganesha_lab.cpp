@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -133,6 +134,16 @@ std::uint32_t next_xid() {
 }  // namespace
 
 // ---------------------------------------------------------------- helpers
+
+long long monotonic_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
+}
+
+std::uint16_t port_for(const std::string& key, std::uint16_t base, std::uint16_t span) {
+    return static_cast<std::uint16_t>(base + std::hash<std::string>{}(key) % span);
+}
 
 bool wait_until(const std::function<bool()>& cond, milliseconds deadline, milliseconds interval) {
     const auto end = Clock::now() + deadline;

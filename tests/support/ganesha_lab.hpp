@@ -55,6 +55,14 @@ bool process_listens_on(pid_t pid, std::uint16_t port);
 // True if the AF_UNIX stream socket at path accepts a connect() (closed at once).
 bool unix_socket_accepts(const std::string& path);
 
+// CLOCK_MONOTONIC in ns: the clock of the daemons' event stamps
+// ("monotonic_ns"), so a test's fault time and a daemon's reaction compare.
+long long monotonic_ns();
+
+// A port in [base, base + span) derived from `key` (a test's name), so tests
+// that run one after another never meet each other's lingering sockets.
+std::uint16_t port_for(const std::string& key, std::uint16_t base, std::uint16_t span = 2000);
+
 // mkdtemp("/tmp/gha-lab-XXXXXX"); removed recursively by the destructor.
 class TempDir {
 public:

@@ -129,14 +129,14 @@ void Failover::reconcile(bool nfsd_healthy, std::function<void(Reconciled)> done
     const std::string want = serving ? "1" : "";
     std::weak_ptr<bool> alive = alive_;
     pacemaker_.query_attribute(config_.node, config_.ganesha_active_attr,
-        [this, alive, serving, want, nfsd_healthy, done](StepResult error, const std::string& active) {
+        [this, alive, serving, want, done](StepResult error, const std::string& active) {
             if (alive.expired()) return;
             if (error.error) {  // no cluster (yet): the caller checks again soon
                 if (done) done(Reconciled::no_cluster);
                 return;
             }
             pacemaker_.query_attribute(config_.node, config_.grace_active_attr,
-                [this, alive, serving, want, active, nfsd_healthy, done](StepResult error2, const std::string& grace) {
+                [this, alive, serving, want, active, done](StepResult error2, const std::string& grace) {
                     if (alive.expired()) return;
                     if (error2.error) {
                         if (done) done(Reconciled::no_cluster);
@@ -153,7 +153,6 @@ void Failover::reconcile(bool nfsd_healthy, std::function<void(Reconciled)> done
                     if (serving) local_up("reconcile: attributes do not say this node serves");
                     else if (drained_) drain();
                     else local_down("reconcile: attributes say this node serves but its nfsd is not healthy");
-                    (void)nfsd_healthy;
                     if (done) done(Reconciled::started);
                 });
         });

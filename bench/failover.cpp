@@ -35,6 +35,7 @@
 
 #include "ctl/control_client.hpp"
 #include "tests/support/ganesha_lab.hpp"
+#include "tests/support/lab_cluster.hpp"
 
 using namespace std::chrono_literals;
 using nlohmann::json;
@@ -42,95 +43,13 @@ namespace lab = gha::lab;
 
 namespace {
 
-std::string g_repo, g_lab = "/tmp/ganesha-lab";
+std::optional<lab::LabCluster> g_lab;
 
 long long now_ns() { return lab::monotonic_ns(); }
-
 int run_lab(const std::vector<std::string>& args, std::chrono::milliseconds deadline = 120s) {
-    std::vector<std::string> argv{g_repo + "/lab/ganesha-lab"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    auto r = lab::run_capture(argv, deadline);
-    if (r.exit_code != 0) std::fprintf(stderr, "ganesha-lab %s: rc %d\n%s%s", args[0].c_str(), r.exit_code, r.out.c_str(), r.err.c_str());
-    return r.exit_code;
+    return g_lab->run(args, deadline);
 }
-
-std::string socket_of(int node) { return g_lab + "/node" + std::to_string(node) + "/run-ganesha-ha/hactl.sock"; }
-std::string vip_of(int node) { return "192.168.77." + std::to_string(100 + node); }
-
-json events(int node, std::uint64_t since) {
-    gha::control::ClientError e;
-    auto r = gha::control::call(socket_of(node), {"events", {{"since", since}, {"limit", 10000}}}, 2000ms, e);
-    if (e.kind != gha::control::ClientError::none || !r.is_object()) return json::array();
-    return r["arguments"].value("events", json::array());
-}
-std::uint64_t last_event(int node) {
-    gha::control::ClientError e;
-    auto r = gha::control::call(socket_of(node), {"status"}, 2000ms, e);
-    if (e.kind != gha::control::ClientError::none) return 0;
-    return r["arguments"].value("last_event", std::uint64_t{0});
-}
-
-// Whether `ip` is a local address of the network namespace `pid` lives in.
-bool holds_address(pid_t pid, const std::string& ip) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/net/fib_trie");
-    std::string line, prev;
-    while (std::getline(in, line)) {
-        if (line.find("/32 host LOCAL") != std::string::npos && prev.find("-- " + ip) != std::string::npos) return true;
-        prev = line;
-    }
-    return false;
-}
-pid_t supervisor(int node) {
-    std::ifstream in(g_lab + "/node" + std::to_string(node) + "/pids/supervisor");
-    pid_t p = 0;
-    in >> p;
-    return p;
-}
-
-// Polls, from the client namespace, RPC NULL through the VIP until answered.
-class ClientProbe {
-public:
-    explicit ClientProbe(std::string vip) : vip_(std::move(vip)) {
-        thread_ = std::thread([this] { loop(); });
-    }
-    ~ClientProbe() {
-        stop_ = true;
-        thread_.join();
-    }
-    // First success at or after `from`, waiting up to `deadline`.
-    std::optional<long long> served_after(long long from, std::chrono::milliseconds deadline) {
-        from_ = from;
-        served_ = 0;
-        const auto end = std::chrono::steady_clock::now() + deadline;
-        while (std::chrono::steady_clock::now() < end) {
-            if (long long s = served_.load(); s > 0) return s;
-            std::this_thread::sleep_for(5ms);
-        }
-        return std::nullopt;
-    }
-
-private:
-    void loop() {
-        // Network namespaces are per thread: only this thread moves.
-        int fd = ::open("/var/run/netns/gl-client", O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) {
-            std::perror("setns gl-client");
-            return;
-        }
-        ::close(fd);
-        while (!stop_) {
-            const long long start = now_ns();
-            const bool ok = lab::rpc_null(vip_, 2049, 100003, 4, 150ms);
-            if (ok && from_ > 0 && start >= from_ && served_ == 0) served_ = now_ns();
-            std::this_thread::sleep_for(10ms);
-        }
-    }
-    std::string vip_;
-    std::atomic<bool> stop_{false};
-    std::atomic<long long> from_{0};
-    std::atomic<long long> served_{0};
-    std::thread thread_;
-};
+std::string vip_of(int node) { return lab::LabCluster::vip_of(node); }
 
 struct Run {
     double detection = 0, grace = 0, vip = 0, client = 0;
@@ -149,22 +68,9 @@ struct Series {
     double max() const { return v.empty() ? 0 : *std::max_element(v.begin(), v.end()); }
 };
 
-// Monotonic time of the first event on `node` after `since` matching `pred`.
-template <class Pred>
-std::optional<long long> first_event(int node, std::uint64_t since, Pred pred) {
-    for (const auto& e : events(node, since))
-        if (pred(e)) return e["monotonic_ns"].get<long long>();
-    return std::nullopt;
-}
-
-bool grace_confirmed(const json& e) {
-    return e["type"] == "action" && e["subject"] == "grace" &&
-           e["fields"].value("step", "") == "confirm ganesha in grace" && e["fields"].value("state", "") == "succeeded" &&
-           e["fields"].value("target", "").find(vip_of(1)) != std::string::npos;
-}
-
-std::optional<Run> one_run(const std::string& scenario, ClientProbe& probe) {
-    std::uint64_t since[4] = {0, last_event(1), last_event(2), last_event(3)};
+std::optional<Run> one_run(const std::string& scenario, lab::ClientProbe& probe) {
+    const auto& L = *g_lab;
+    std::uint64_t since[4] = {0, L.last_event(1), L.last_event(2), L.last_event(3)};
     // A random phase against the probe intervals.
     std::this_thread::sleep_for(std::chrono::milliseconds(std::rand() % 1000));
     long long fault = now_ns();
@@ -172,10 +78,8 @@ std::optional<Run> one_run(const std::string& scenario, ClientProbe& probe) {
         if (run_lab({"kill-node", "1"}) != 0) return std::nullopt;
     } else {
         // Signalled from here, so the fault time is not the lab script's start-up.
-        std::ifstream in(g_lab + "/node1/pids/nfsd");
-        pid_t nfsd = 0;
-        in >> nfsd;
-        if (nfsd <= 1) return std::nullopt;
+        const pid_t nfsd = L.pid_of(1, "nfsd");
+        if (nfsd == 0) return std::nullopt;
         fault = now_ns();
         if (::kill(nfsd, scenario == "kill" ? SIGKILL : SIGSTOP) != 0) return std::nullopt;
     }
@@ -186,7 +90,7 @@ std::optional<Run> one_run(const std::string& scenario, ClientProbe& probe) {
     const auto end = std::chrono::steady_clock::now() + 30s;
     while (!vip_up && std::chrono::steady_clock::now() < end) {
         for (int n : {2, 3})
-            if (holds_address(supervisor(n), vip_of(1))) {
+            if (lab::holds_address(L.supervisor(n), vip_of(1))) {
                 vip_up = now_ns();
                 new_home = n;
             }
@@ -197,21 +101,21 @@ std::optional<Run> one_run(const std::string& scenario, ClientProbe& probe) {
     std::optional<long long> detected;
     if (scenario == "node-loss") {
         for (int n : {2, 3}) {
-            auto d = first_event(n, since[n], [](const json& e) {
+            auto d = L.first_event(n, since[n], [](const json& e) {
                 return (e["type"] == "peer" && e["fields"].value("to", "") == "down") ||
                        (e["type"] == "action" && e["subject"] == "grace");
             });
             if (d && (!detected || *d < *detected)) detected = d;
         }
     } else {
-        detected = first_event(1, since[1], [](const json& e) {
+        detected = L.first_event(1, since[1], [](const json& e) {
             return e["type"] == "monitor" && e["fields"].value("to", "") == "unhealthy";
         });
     }
     std::optional<long long> grace_all;
     bool all = true;
     for (int n : {2, 3}) {
-        auto g = first_event(n, since[n], grace_confirmed);
+        auto g = L.first_event(n, since[n], [](const json& e) { return lab::grace_confirmed_for(e, vip_of(1)); });
         if (!g) all = false;
         else if (!grace_all || *g > *grace_all) grace_all = g;
     }
@@ -236,8 +140,11 @@ bool restore(const std::string& scenario) {
     if (scenario == "kill" && run_lab({"restart-nfsd", "1"}) != 0) return false;
     if (scenario == "hang" && run_lab({"resume-nfsd", "1"}) != 0) return false;
     if (scenario == "node-loss" && run_lab({"revive-node", "1"}) != 0) return false;
-    // Fail-back: node1's VIP home again, and every daemon idle.
-    return lab::wait_until([] { return holds_address(supervisor(1), vip_of(1)); }, 60000ms, 50ms);
+    // Fail-back: node1's VIP home again, and both survivors hear node1's
+    // daemon again (else the next node loss would not be seen as one).
+    const auto& L = *g_lab;
+    return L.wait_owner(vip_of(1), 1, 60s).has_value() &&
+           lab::wait_until([&] { return L.sees_peer_up(2, 1) && L.sees_peer_up(3, 1); }, 30s, 50ms);
 }
 
 }  // namespace
@@ -262,24 +169,21 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    char exe[4096] = {};
-    if (::readlink("/proc/self/exe", exe, sizeof exe - 1) <= 0) return 1;
-    g_repo = std::string(argv[1]) + "/..";
-    if (const char* d = std::getenv("GANESHA_LAB_DIR")) g_lab = d;
+    g_lab.emplace(std::string(argv[1]) + "/..", argv[1]);
     std::srand(static_cast<unsigned>(now_ns()));
 
-    const bool was_up = std::ifstream(g_lab + "/nodes").good();
+    const bool was_up = g_lab->nodes() > 0;
     if (!was_up && run_lab({"up", "3"}, 180s) != 0) return 1;
     int failures = 0;
     if (demo) {
         auto show = [] {
-            auto r = lab::run_capture({g_repo + "/lab/ganesha-lab", "status"}, 20s);
+            auto r = lab::run_capture({g_lab->script(), "status"}, 20s);
             std::printf("%s\n", r.out.c_str());
         };
         std::printf("\n== a 3-node cluster: corosync + pacemaker + ganesha.nfsd + ganesha-had per node\n");
         show();
         std::printf("== SIGKILL ganesha.nfsd on node1; a client keeps calling RPC NULL through node1's VIP\n");
-        ClientProbe probe(vip_of(1));
+        lab::ClientProbe probe(vip_of(1));
         auto r = one_run("kill", probe);
         if (!r || !r->invariant) ++failures;
         else
@@ -297,7 +201,7 @@ int main(int argc, char** argv) {
         return failures == 0 ? 0 : 1;
     }
     {
-        ClientProbe probe(vip_of(1));
+        lab::ClientProbe probe(vip_of(1));
         std::istringstream list(scenarios);
         std::vector<std::pair<std::string, std::vector<Run>>> results;
         for (std::string scenario; std::getline(list, scenario, ',');) {

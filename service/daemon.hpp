@@ -64,6 +64,7 @@ private:
     void on_peer_state(const PeerStatus& peer, PeerState from);
     void on_peer_down(const std::string& node, const std::string& why);
     std::optional<std::string> survivors_holding_grace() const;
+    std::string survivors_without_grace() const;
     void check_grace_confirmation();
     std::uint64_t request_grace(GraceEvent event, const std::string& address);
     nlohmann::json grace_command(GraceEvent event, const std::string& address);

@@ -75,7 +75,8 @@ void Daemon::build_heartbeats() {
     // Refuses to start on a bad key file (HeartbeatKeyError) or a busy port.
     heartbeats_ = std::make_shared<PeerHeartbeats>(io_, clock_, std::move(options), HeartbeatKey::load(hb.key_file),
                                                    std::move(callbacks));
-    failover_.set_confirmation_check([this] { return survivors_holding_grace(); });
+    failover_.set_confirmation_check([this] { return survivors_holding_grace(); },
+                                     [this] { return survivors_without_grace(); });
     grace_expiry_ = clock_.make_timer();
 }
 
@@ -169,6 +170,17 @@ std::optional<std::string> Daemon::survivors_holding_grace() const {
         who += (who.empty() ? "" : ", ") + peer.node;
     }
     if (who.empty()) return std::nullopt;
+    return who;
+}
+
+// The live peers that do not (yet) report grace held for us.
+std::string Daemon::survivors_without_grace() const {
+    std::string who;
+    if (!heartbeats_) return who;
+    for (const auto& peer : heartbeats_->peers())
+        if (peer.state == PeerState::up &&
+            std::find(peer.grace_held.begin(), peer.grace_held.end(), config_.node) == peer.grace_held.end())
+            who += (who.empty() ? "" : ", ") + peer.node;
     return who;
 }
 

@@ -8,6 +8,7 @@ struct Failover::Waiter {
     std::unique_ptr<Timer> timer;
     StepDone done;
     std::function<std::optional<std::string>()> check;
+    std::function<std::string()> pending;
     void finish(StepResult result) {
         if (!done) return;
         auto d = std::move(done);
@@ -51,8 +52,9 @@ Step Failover::wait_for_survivors() {
         waiter->timer->async_wait_for(delay, [weak, delay](std::error_code ec) {
             auto w = weak.lock();
             if (ec || !w) return;
-            w->finish(StepResult::ok("no confirmation; waited HA_GRACE_DELAY " +
-                                     std::to_string(delay.count()) + " ms"));
+            const std::string missing = w->pending ? w->pending() : std::string();
+            w->finish(StepResult::ok("no confirmation" + (missing.empty() ? "" : " from " + missing) +
+                                     "; waited HA_GRACE_DELAY " + std::to_string(delay.count()) + " ms"));
         });
         if (waiter->check)
             if (auto who = waiter->check()) waiter->finish(StepResult::ok("grace confirmed by " + *who));
@@ -60,8 +62,10 @@ Step Failover::wait_for_survivors() {
     return step;
 }
 
-void Failover::set_confirmation_check(std::function<std::optional<std::string>()> check) {
+void Failover::set_confirmation_check(std::function<std::optional<std::string>()> check,
+                                      std::function<std::string()> pending) {
     waiter_->check = std::move(check);
+    waiter_->pending = std::move(pending);
 }
 
 void Failover::confirm_grace(const std::string& from) {

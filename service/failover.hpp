@@ -39,8 +39,11 @@ public:
     // A survivor confirmed it holds grace for us (peer heartbeats).
     void confirm_grace(const std::string& from);
     // Asked when the wait starts: a confirmation that is already there ends
-    // it at once. Returns who confirmed, or nullopt to wait.
-    void set_confirmation_check(std::function<std::optional<std::string>()> check);
+    // it at once. Returns who confirmed, or nullopt to wait. `pending` names
+    // the survivors still not confirmed, for the record when the wait ends
+    // at HA_GRACE_DELAY without them.
+    void set_confirmation_check(std::function<std::optional<std::string>()> check,
+                                std::function<std::string()> pending = nullptr);
 
     // Compares this node's attributes with what its state calls for and runs
     // the matching pipeline when they differ: attributes are transient in

@@ -88,6 +88,17 @@ TEST_F(FailoverTest, AConfirmationThatIsAlreadyThereEndsTheWaitAtOnce) {
     EXPECT_NE(pipelines.records().front().steps[1].detail.find("confirmed by node2, node3"), std::string::npos);
 }
 
+// A survivor whose ganesha cannot enter grace (its bus hung) does not hold
+// the VIP hostage: the wait ends at HA_GRACE_DELAY and names who was missing.
+TEST_F(FailoverTest, TheWaitEndsAtTheBoundNamingTheSurvivorsThatNeverConfirmed) {
+    failover.set_confirmation_check([] { return std::nullopt; }, [] { return std::string("node3"); });
+    const auto id = failover.local_down("test");
+    clock.advance(5000ms);
+    EXPECT_EQ(pipelines.record(id)->state, PipelineState::succeeded);
+    EXPECT_NE(pipelines.record(id)->steps[1].detail.find("no confirmation from node3"), std::string::npos)
+        << pipelines.record(id)->steps[1].detail;
+}
+
 TEST_F(FailoverTest, UpSetsGraceThenActiveThenDeletesTheTrigger) {
     failover.local_up("test");
     EXPECT_EQ(changes(), (std::vector<std::string>{"grace-active -U 1", "ganesha-active -U 1", "cibadmin -D"}));

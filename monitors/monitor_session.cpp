@@ -90,6 +90,11 @@ void MonitorSession::report(ProbeResult result) {
     if (running_) count(result);
 }
 
+void MonitorSession::invalidate(std::string reason, std::string detail) {
+    if (counter_.health() == Health::unhealthy) return;
+    report(ProbeResult::down(std::move(reason), std::move(detail)));
+}
+
 void MonitorSession::count(const ProbeResult& result) {
     const Transition transition = counter_.record(result.outcome);
     const TimePoint now = clock_.now();

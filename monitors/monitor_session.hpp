@@ -73,6 +73,12 @@ public:
     Health health() const { return counter_.health(); }
     bool probe_in_flight() const { return in_flight_ != 0; }
 
+    // The target behind this monitor was replaced (the server process
+    // exited): what was learnt about the old one no longer counts, so health
+    // drops to unhealthy now and needs `rise` successes against the new one.
+    // Nothing happens when it is already unhealthy.
+    void invalidate(std::string reason, std::string detail);
+
     // Seed for the jitter; tests make it deterministic.
     void seed_jitter(std::uint64_t seed) { rng_.seed(seed); }
 

@@ -229,6 +229,14 @@ void Daemon::on_monitor(const MonitorSession& monitor, Transition transition, co
     if (stopping_) return;
     systemd_.status(verdict_status_line(verdict()));
     react_to_verdict();
+    // The probes' health described the process that just exited: a server
+    // restarted at once must answer them `rise` times again before the node
+    // counts as healthy and takes its VIP back (else a crash loop fails back
+    // to a ganesha that is still starting).
+    if (status.kind == "pid" && status.health == Health::unhealthy)
+        for (const auto& [name, other] : monitors_)
+            if (other.get() != &monitor)
+                other->invalidate("server-exited", "ganesha.nfsd exited; its earlier answers no longer count");
 }
 
 // Pipelines follow the node's verdict, not single monitors: a kill seen by

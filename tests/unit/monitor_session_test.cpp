@@ -181,6 +181,27 @@ TEST_F(MonitorSessionTest, AReportBetweenProbesCountsAtOnce) {
     EXPECT_EQ(edges.back().at - edges.front().at, 10ms);
 }
 
+// A server restarted between probes: the answers of the old process must not
+// vouch for the new one, so invalidate() drops health at once and the new
+// process needs the full rise.
+TEST_F(MonitorSessionTest, InvalidateStartsHealthOverAndNeedsTheFullRise) {
+    auto m = make(settings(1000ms, 500ms, 2, 5));
+    m->start();
+    m->answer(ProbeResult::ok());
+    ASSERT_EQ(m->health(), Health::healthy);
+    m->invalidate("server-exited", "gone");
+    EXPECT_EQ(m->health(), Health::unhealthy);
+    EXPECT_EQ(edges.back().reason, "server-exited");
+    m->invalidate("server-exited", "again");
+    EXPECT_EQ(edges.size(), 2u) << "invalidating an unhealthy monitor changes nothing";
+    clock.advance(1000ms);
+    m->answer(ProbeResult::ok());
+    EXPECT_EQ(m->health(), Health::unhealthy) << "one answer is not rise 2";
+    clock.advance(1000ms);
+    m->answer(ProbeResult::ok());
+    EXPECT_EQ(m->health(), Health::healthy);
+}
+
 TEST_F(MonitorSessionTest, JitterStaysWithinItsBound) {
     auto m = make(settings(1000ms, 100ms, 1, 1, 200ms));
     m->immediate.assign(200, ProbeResult::ok());

@@ -20,7 +20,7 @@ MonitorSession::MonitorSession(std::string name, std::string kind,
 void MonitorSession::start() {
     if (running_) return;
     running_ = true;
-    launch();
+    begin();
 }
 
 void MonitorSession::stop() {
@@ -88,6 +88,12 @@ void MonitorSession::complete_probe(ProbeId id, ProbeResult result) {
 
 void MonitorSession::report(ProbeResult result) {
     if (running_) count(result);
+}
+
+void MonitorSession::observe(ProbeResult result) {
+    if (!running_) return;
+    ++status_.probes;
+    count(result);
 }
 
 void MonitorSession::count(const ProbeResult& result) {

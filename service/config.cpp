@@ -241,7 +241,16 @@ std::map<std::string, MonitorSettings> default_monitors() {
     MonitorSettings rpc_null;
     rpc_null.rise = 2;
     rpc_null.fall = 2;
-    return {{"pid", pid}, {"rpc-null", rpc_null}};
+    // ganesha sends a heartbeat every second (Heartbeat_Freq 1000): the
+    // interval is that period, timeout how late one may be without counting
+    // as missed, so a stuck server is unhealthy 3.5 s after its last
+    // heartbeat; one heartbeat shows that the request queue moves again.
+    MonitorSettings heartbeat;
+    heartbeat.interval = Millis{1000};
+    heartbeat.timeout = Millis{500};
+    heartbeat.rise = 1;
+    heartbeat.fall = 3;
+    return {{"pid", pid}, {"rpc-null", rpc_null}, {"dbus-heartbeat", heartbeat}};
 }
 
 std::string short_host_name() {
@@ -604,11 +613,13 @@ void Parser::set_monitor(const std::string& key, const std::string& value, int l
         name = "pid";
     } else if (suffix == "RPC_NULL") {
         name = "rpc-null";
+    } else if (suffix == "DBUS_HEARTBEAT") {
+        name = "dbus-heartbeat";
     } else if (suffix == "PEER") {
         name = "peer";  // the heartbeats: not in config_.monitors
     } else {
         fail(line, key + ": unknown monitor " + quoted(suffix) +
-                       " (known: HA_MONITOR_PID, HA_MONITOR_RPC_NULL, HA_MONITOR_PEER)");
+                       " (known: HA_MONITOR_PID, HA_MONITOR_RPC_NULL, HA_MONITOR_DBUS_HEARTBEAT, HA_MONITOR_PEER)");
     }
     // Work on a copy so that the settings are only changed when all is well.
     MonitorSettings settings = name == "peer" ? config_.heartbeat.settings : config_.monitors.at(name);
@@ -625,6 +636,10 @@ void Parser::set_monitor(const std::string& key, const std::string& value, int l
         if (name == "peer" && (option == "timeout" || option == "jitter"))
             fail(line, key + ": " + quoted(option) +
                            " does not apply to peer heartbeats (interval, rise, fall, enabled)");
+        // It listens, it does not probe: there is nothing to spread out.
+        if (name == "dbus-heartbeat" && option == "jitter")
+            fail(line, key + ": " + quoted(option) +
+                           " does not apply to dbus-heartbeat (interval, timeout, rise, fall, enabled)");
         set_monitor_option(key, option, word.substr(eq + 1), settings, line);
     }
     // Probes are never more than interval + jitter apart only if the jitter
@@ -633,6 +648,15 @@ void Parser::set_monitor(const std::string& key, const std::string& value, int l
         fail(line, key + ": jitter " + std::to_string(settings.jitter.count()) +
                        "ms exceeds interval " +
                        std::to_string(settings.interval.count()) + "ms");
+    }
+    // A heartbeat later than interval + timeout is missed: unless given,
+    // timeout is half the interval (500ms at the default 1s). Beyond the
+    // interval, detection_bound() would overstate the real bound.
+    if (name == "dbus-heartbeat" && !given.count("timeout")) settings.timeout = settings.interval / 2;
+    if (name == "dbus-heartbeat" && settings.timeout > settings.interval) {
+        fail(line, key + ": timeout " + std::to_string(settings.timeout.count()) +
+                       "ms exceeds interval " + std::to_string(settings.interval.count()) +
+                       "ms (timeout is how late a heartbeat may be)");
     }
     if (name == "peer") {
         settings.timeout = settings.interval;  // unused; keeps the struct consistent

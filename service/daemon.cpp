@@ -3,6 +3,8 @@
 #include <grp.h>
 #include <unistd.h>
 
+#include "actions/dbus_heartbeat_source.hpp"
+#include "monitors/dbus_heartbeat_monitor.hpp"
 #include "monitors/pid_monitor.hpp"
 #include "monitors/rpc_null_monitor.hpp"
 #include "service/log.hpp"
@@ -190,6 +192,9 @@ std::shared_ptr<MonitorSession> Daemon::make_monitor(const std::string& name) {
                                             listener);
     if (name == "rpc-null")
         return std::make_shared<RpcNullMonitor>(io_, clock_, settings, config_.nfsd_address, listener);
+    if (name == DbusHeartbeatMonitor::kName)  // on the grace action's connection and bus name
+        return std::make_shared<DbusHeartbeatMonitor>(clock_, settings,
+                                                      std::make_shared<DbusHeartbeatSource>(grace_client_), listener);
     throw std::logic_error("no monitor named " + name);
 }
 
@@ -197,9 +202,10 @@ std::shared_ptr<MonitorSession> Daemon::make_monitor(const std::string& name) {
 // health, across a reload; changed ones start over.
 void Daemon::build_monitors(const Config& old) {
     for (const auto& [name, settings] : config_.monitors) {
-        const bool target_same = name == "pid"
-                                     ? pidfiles(old) == pidfiles(config_) && old.nfsd_comm == config_.nfsd_comm
-                                     : old.nfsd_address == config_.nfsd_address;
+        // (dbus-heartbeat's target, HA_DBUS_NAME, is kept until a restart.)
+        const bool target_same = name == "pid"        ? pidfiles(old) == pidfiles(config_) && old.nfsd_comm == config_.nfsd_comm
+                                 : name == "rpc-null" ? old.nfsd_address == config_.nfsd_address
+                                                      : true;
         auto it = monitors_.find(name);
         auto previous = old.monitors.find(name);
         const bool unchanged = it != monitors_.end() && previous != old.monitors.end() &&
@@ -365,6 +371,10 @@ json Daemon::reload() {
     if (fresh.metrics_listen != config_.metrics_listen) {
         notes.push_back("HA_METRICS_LISTEN change needs a restart");
         fresh.metrics_listen = config_.metrics_listen;
+    }
+    if (fresh.dbus_name != config_.dbus_name) {  // the grace client and dbus-heartbeat were built with it
+        notes.push_back("HA_DBUS_NAME change needs a restart; still " + config_.dbus_name);
+        fresh.dbus_name = config_.dbus_name;
     }
     if (fresh.control_group != config_.control_group) {
         notes.push_back("HA_CONTROL_GROUP change needs a restart");

@@ -489,7 +489,7 @@ TEST(ConfigWarnings, UnknownVipIsNotValidated) {
 
 TEST(ConfigMonitors, Defaults) {
     const Config c = parse(kMinimal);
-    ASSERT_EQ(c.monitors.size(), 2u);
+    ASSERT_EQ(c.monitors.size(), 3u);
     const MonitorSettings& pid = c.monitors.at("pid");
     EXPECT_TRUE(pid.enabled);
     EXPECT_EQ(pid.interval, 1000ms);
@@ -504,6 +504,39 @@ TEST(ConfigMonitors, Defaults) {
     EXPECT_EQ(rpc.jitter, 0ms);
     EXPECT_EQ(rpc.rise, 2);
     EXPECT_EQ(rpc.fall, 2);
+    const MonitorSettings& hb = c.monitors.at("dbus-heartbeat");
+    EXPECT_TRUE(hb.enabled);
+    EXPECT_EQ(hb.interval, 1000ms);  // ganesha's heartbeat period
+    EXPECT_EQ(hb.timeout, 500ms);    // how late one may be
+    EXPECT_EQ(hb.jitter, 0ms);
+    EXPECT_EQ(hb.rise, 1);
+    EXPECT_EQ(hb.fall, 3);
+}
+
+TEST(ConfigMonitors, DbusHeartbeat) {
+    const auto monitor = [](const std::string& options) {
+        return parse(std::string(kMinimal) + "HA_MONITOR_DBUS_HEARTBEAT=\"" + options + "\"\n")
+            .monitors.at("dbus-heartbeat");
+    };
+    const MonitorSettings given = monitor("enabled=yes interval=1s fall=3 rise=1");
+    EXPECT_EQ(given, parse(kMinimal).monitors.at("dbus-heartbeat"));
+    EXPECT_FALSE(monitor("enabled=no").enabled);
+    // Unless given, timeout follows the interval: half of it.
+    EXPECT_EQ(monitor("interval=2s").timeout, 1000ms);
+    EXPECT_EQ(monitor("interval=300ms").timeout, 150ms);
+    EXPECT_EQ(monitor("interval=2s timeout=2s").timeout, 2000ms);
+    EXPECT_EQ(monitor("interval=1s timeout=200ms fall=5").detection_bound(), 5 * 1000ms + 200ms);
+}
+
+TEST(ConfigMonitors, DbusHeartbeatErrors) {
+    EXPECT_CONFIG_ERROR(std::string(kMinimal) + "HA_MONITOR_DBUS_HEARTBEAT=\"jitter=100ms\"\n", 5,
+                        "HA_MONITOR_DBUS_HEARTBEAT: 'jitter' does not apply to dbus-heartbeat");
+    EXPECT_CONFIG_ERROR(std::string(kMinimal) + "HA_MONITOR_DBUS_HEARTBEAT=\"interval=1s timeout=1500ms\"\n", 5,
+                        "HA_MONITOR_DBUS_HEARTBEAT: timeout 1500ms exceeds interval 1000ms");
+    EXPECT_CONFIG_ERROR(std::string(kMinimal) + "HA_MONITOR_DBUS_HEARTBEAT=\"fall=0\"\n", 5,
+                        "HA_MONITOR_DBUS_HEARTBEAT: fall '0'");
+    EXPECT_CONFIG_ERROR(std::string(kMinimal) + "HA_MONITOR_DBUS_HEARTBEAT=\"enabled=maybe\"\n", 5,
+                        "HA_MONITOR_DBUS_HEARTBEAT: enabled: 'maybe' is not yes, no");
 }
 
 TEST(ConfigMonitors, AllOptions) {
@@ -625,6 +658,7 @@ TEST(ConfigMonitors, DetectionBound) {
     const Config c = parse(kMinimal);
     EXPECT_EQ(c.monitors.at("pid").detection_bound(), 2000ms);
     EXPECT_EQ(c.monitors.at("rpc-null").detection_bound(), 3000ms);
+    EXPECT_EQ(c.monitors.at("dbus-heartbeat").detection_bound(), 3500ms);  // 3 missed seconds + 500 ms late
 }
 
 // --- small helpers --------------------------------------------------------------

@@ -487,6 +487,37 @@ TEST(ConfigWarnings, UnknownVipIsNotValidated) {
 
 // --- monitors ---------------------------------------------------------------------
 
+// Read by `ganesha-hactl cluster` only, but known (and checked) here: no
+// "unknown key" warning from ganesha-had, and --check-config names a bad value.
+TEST(Config, LayoutKeys) {
+    const Config defaults = parse(kMinimal);
+    EXPECT_EQ(defaults.layout, LayoutOptions{});
+    EXPECT_EQ(defaults.layout.ha_vol_mnt, "/var/run/gluster/shared_storage");
+    const Config c = parse(std::string(kMinimal) +
+                           "HA_VOL_MNT=\"/run/gluster/shared storage\"\nHA_VIP_NIC=eth0:1\nHA_VIP_CIDR_NETMASK=24\n");
+    EXPECT_TRUE(c.warnings.empty()) << c.warnings.front();
+    EXPECT_EQ(c.layout.ha_vol_mnt, "/run/gluster/shared storage");
+    EXPECT_EQ(c.layout.nic, "eth0:1");
+    EXPECT_EQ(c.layout.cidr_netmask, 24);
+}
+
+TEST(Config, LayoutKeyErrors) {
+    const auto error = [](const std::string& line, const std::string& needle) {
+        SCOPED_TRACE(line);
+        EXPECT_CONFIG_ERROR(std::string(kMinimal) + line + "\n", 5, needle);
+    };
+    error("HA_VOL_MNT=relative/path", "HA_VOL_MNT: 'relative/path' is not an absolute path");
+    error("HA_VOL_MNT=\"\"", "HA_VOL_MNT: '' is not an absolute path");
+    error("HA_VIP_NIC=\"eth 0\"", "HA_VIP_NIC: 'eth 0' is not an interface name");
+    error("HA_VIP_NIC=averyveryverylongname", "HA_VIP_NIC: 'averyveryverylongname' is not an interface name");
+    error("HA_VIP_NIC=..", "HA_VIP_NIC: '..' is not an interface name");
+    for (const char* bad : {"0", "129", "x", "24 ", "-1", "2.4"})
+        error("HA_VIP_CIDR_NETMASK=\"" + std::string(bad) + "\"",
+              "HA_VIP_CIDR_NETMASK: '" + std::string(bad) + "' is not a prefix length");
+    // 33..128 fits IPv6 VIPs only; the line is the key's, not the VIP's.
+    error("HA_VIP_CIDR_NETMASK=64", "HA_VIP_CIDR_NETMASK: 64 does not fit the IPv4 VIP of n1 (10.0.0.1): 1..32");
+}
+
 TEST(ConfigMonitors, Defaults) {
     const Config c = parse(kMinimal);
     ASSERT_EQ(c.monitors.size(), 3u);

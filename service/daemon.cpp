@@ -423,6 +423,12 @@ void Daemon::register_commands() {
     registry_.add("grace", "put the local ganesha into grace; arguments: event (take-ip), address or node", true,
                   [this](const Request& request, const Caller&) {
                       const auto& args = request.arguments;
+                      // Names and addresses are strings; a number here (a client
+                      // that typed node=123 as JSON) gets a clear answer.
+                      for (const char* key : {"address", "node", "event"})
+                          if (args.contains(key) && !args[key].is_string())
+                              return answer(control::error, std::string("grace: ") + key + " must be a string, not " +
+                                                                args[key].dump().substr(0, 32));
                       const std::string name = args.value("event", std::string("take-ip"));
                       const auto event = parse_grace_event(name);
                       if (!event)

@@ -230,6 +230,26 @@ TEST_F(DaemonTest, AStoppedGaneshaIsNotRunningWhileDbusHeartbeatSaysServiceUnkno
     EXPECT_EQ(cli({"monitor"}).exit_code, 7);
 }
 
+// A node whose name is all digits (valid in HA_CLUSTER_NODES): the OCF
+// grace agent's `ganesha-hactl grace node=NODE` must reach its VIP, not be
+// sent as the JSON number 123.
+TEST_F(DaemonTest, GraceForAnAllDigitNodeNameFindsItsVip) {
+    std::string text = config_text(kRpc);
+    text.replace(text.find("node1,node2"), 11, "node1,123");
+    text.replace(text.find("VIP_node2"), 9, "VIP_123");
+    lab::write_file(config, text);
+    start_had();
+    auto r = cli({"--json", "--no-wait", "grace", "node=123"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    const json answer = json::parse(r.out);
+    EXPECT_EQ(answer["result"], 0) << r.out;
+    EXPECT_NE(answer["arguments"]["steps"].dump().find("192.0.2.2"), std::string::npos) << r.out;
+    // A client that does send a number gets a plain answer, not a JSON exception.
+    const json numeric = call("grace", {{"node", 123}});
+    EXPECT_EQ(numeric["result"], 1);
+    EXPECT_EQ(numeric["text"], "grace: node must be a string, not 123");
+}
+
 TEST_F(DaemonTest, FollowsARestartUnderANewPid) {
     start_had();
     wait_healthy();

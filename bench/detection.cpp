@@ -13,15 +13,14 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "ctl/control_client.hpp"
 #include "tests/support/ganesha_lab.hpp"
+#include "tests/support/proc_stats.hpp"
 
 using namespace std::chrono_literals;
 using nlohmann::json;
@@ -46,10 +45,7 @@ class Bench {
 public:
     Bench(std::string bin, bool narrate) : bin_(std::move(bin)), narrate_(narrate) {
         dbus_.emplace(dir_.path());
-        lab::GaneshaOptions g;
-        g.dir = dir_.file("nfsd");
-        g.port = 20649;
-        g.dbus_address = dbus_->address();
+        const lab::GaneshaOptions g = lab::ganesha_on_bus(dir_.file("nfsd"), 20649, *dbus_);
         ganesha_.emplace(g);
         say("starting ganesha.nfsd (MEM FSAL) on 127.0.0.1:" + std::to_string(g.port));
         ganesha_->start();
@@ -153,29 +149,15 @@ public:
 
     // RSS (KiB) now, and CPU % of one core over `seconds` of idle monitoring.
     void footprint(int seconds, long& rss_kib, long& peak_kib, double& cpu_percent) {
-        const auto ticks = [&] {
-            std::ifstream in("/proc/" + std::to_string(had_->pid()) + "/stat");
-            std::string s((std::istreambuf_iterator<char>(in)), {});
-            std::istringstream rest(s.substr(s.rfind(')') + 2));
-            std::string field;
-            long long utime = 0, stime = 0;
-            for (int i = 3; i <= 15 && rest >> field; ++i) {
-                if (i == 14) utime = std::stoll(field);
-                if (i == 15) stime = std::stoll(field);
-            }
-            return utime + stime;
-        };
-        const long long before = ticks();
+        const pid_t pid = had_->pid();
+        const double before = lab::cpu_seconds(pid);
         const auto t0 = std::chrono::steady_clock::now();
         std::this_thread::sleep_for(std::chrono::seconds(seconds));  // measuring idle time is the point
-        const long long after = ticks();
         const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        cpu_percent = 100.0 * static_cast<double>(after - before) / static_cast<double>(::sysconf(_SC_CLK_TCK)) / wall;
-        std::ifstream status("/proc/" + std::to_string(had_->pid()) + "/status");
-        for (std::string line; std::getline(status, line);) {
-            if (line.rfind("VmRSS:", 0) == 0) rss_kib = std::stol(line.substr(6));
-            if (line.rfind("VmHWM:", 0) == 0) peak_kib = std::stol(line.substr(6));
-        }
+        cpu_percent = 100.0 * (lab::cpu_seconds(pid) - before) / wall;
+        const lab::Memory m = lab::memory(pid);
+        rss_kib = m.rss_kib;
+        peak_kib = m.peak_kib;
     }
 
     void show_status() {

@@ -488,6 +488,11 @@ void DbusConnection::watch_owner(const std::string& name) {
     if (bus_) query_owner(name);
 }
 
+std::string DbusConnection::name_owner(const std::string& name) const {
+    const auto it = owners_.find(name);
+    return it == owners_.end() ? std::string() : it->second.owner;
+}
+
 void DbusConnection::query_owner(const std::string& name) {
     Method method{"org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner",
                   options_.sync_call_timeout};

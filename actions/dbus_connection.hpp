@@ -168,6 +168,10 @@ public:
     bool connecting() const { return probe_ != nullptr; }
     std::uint64_t connects() const { return connects_; }  // successful connects so far
     std::size_t calls_in_flight() const { return calls_.size() + waiting_.size(); }
+    // The unique name owning `name`, for a well-known name that a
+    // subscription filters on: "" when it has no owner, before the answer to
+    // our query came, or while disconnected.
+    std::string name_owner(const std::string& name) const;
     // The address a connect uses (options, environment, or the default).
     std::string address() const;
     asio::io_context& io() { return io_; }

@@ -1,7 +1,7 @@
 // Benchmark driver: a real ganesha.nfsd (MEM FSAL, loopback, private bus)
 // watched by a real ganesha-had with its DEFAULT monitor settings. Prints:
 //   kill detection   SIGKILL -> pid monitor transition (daemon's monotonic stamp)
-//   hang detection   SIGSTOP -> rpc-null monitor transition
+//   hang detection   SIGSTOP -> rpc-null and dbus-heartbeat monitor transitions
 //   control round trip, in-process client and the ganesha-hactl process
 //   daemon RSS and CPU while idle-monitoring
 // Usage: detection BUILD_DIR [--kills N] [--hangs N] [--idle-seconds S] [--demo]
@@ -13,15 +13,14 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "ctl/control_client.hpp"
 #include "tests/support/ganesha_lab.hpp"
+#include "tests/support/proc_stats.hpp"
 
 using namespace std::chrono_literals;
 using nlohmann::json;
@@ -46,10 +45,7 @@ class Bench {
 public:
     Bench(std::string bin, bool narrate) : bin_(std::move(bin)), narrate_(narrate) {
         dbus_.emplace(dir_.path());
-        lab::GaneshaOptions g;
-        g.dir = dir_.file("nfsd");
-        g.port = 20649;
-        g.dbus_address = dbus_->address();
+        const lab::GaneshaOptions g = lab::ganesha_on_bus(dir_.file("nfsd"), 20649, *dbus_);
         ganesha_.emplace(g);
         say("starting ganesha.nfsd (MEM FSAL) on 127.0.0.1:" + std::to_string(g.port));
         ganesha_->start();
@@ -61,7 +57,8 @@ public:
                                 "HA_NFSD_PIDFILE=" + ganesha_->pidfile() + "\n"
                                 "HA_NFSD_ADDRESS=127.0.0.1:" + std::to_string(g.port) + "\n");
         say("starting ganesha-had (default monitor settings)");
-        had_.emplace(bin_, config, "node1", socket_);
+        // On ganesha's bus, as on a real node: dbus-heartbeat listens there.
+        had_.emplace(bin_, config, "node1", socket_, lab::Env{{"DBUS_SYSTEM_BUS_ADDRESS", dbus_->address()}});
         had_->start();
         wait_ocf(0, 10s);
     }
@@ -109,7 +106,9 @@ public:
         say("  restarted -> healthy again: " + up["message"].get<std::string>());
         return ms;
     }
-    double hang_once() {
+    // SIGSTOP -> rpc-null unhealthy, in ms; heartbeat_ms gets SIGSTOP ->
+    // dbus-heartbeat unhealthy.
+    double hang_once(double& heartbeat_ms) {
         // Right after the verdict turned healthy a probe has just succeeded:
         // stopping now would always hit the worst phase. Spread the fault
         // over a whole probe interval instead.
@@ -120,6 +119,9 @@ public:
         const json e = wait_event("rpc-null", "unhealthy", after);
         const double ms = static_cast<double>(e["monotonic_ns"].get<long long>() - t0) / 1e6;
         say("  SIGSTOP -> '" + e["message"].get<std::string>() + "' after " + fmt(ms) + " ms");
+        const json hb = wait_event("dbus-heartbeat", "unhealthy", after);
+        heartbeat_ms = static_cast<double>(hb["monotonic_ns"].get<long long>() - t0) / 1e6;
+        say("  SIGSTOP -> dbus-heartbeat '" + hb["message"].get<std::string>() + "' after " + fmt(heartbeat_ms) + " ms");
         ganesha_->kill(SIGCONT);
         const auto up = wait_event("rpc-null", "healthy", after);
         const double back = static_cast<double>(up["monotonic_ns"].get<long long>() - t0) / 1e6 - ms;
@@ -147,29 +149,15 @@ public:
 
     // RSS (KiB) now, and CPU % of one core over `seconds` of idle monitoring.
     void footprint(int seconds, long& rss_kib, long& peak_kib, double& cpu_percent) {
-        const auto ticks = [&] {
-            std::ifstream in("/proc/" + std::to_string(had_->pid()) + "/stat");
-            std::string s((std::istreambuf_iterator<char>(in)), {});
-            std::istringstream rest(s.substr(s.rfind(')') + 2));
-            std::string field;
-            long long utime = 0, stime = 0;
-            for (int i = 3; i <= 15 && rest >> field; ++i) {
-                if (i == 14) utime = std::stoll(field);
-                if (i == 15) stime = std::stoll(field);
-            }
-            return utime + stime;
-        };
-        const long long before = ticks();
+        const pid_t pid = had_->pid();
+        const double before = lab::cpu_seconds(pid);
         const auto t0 = std::chrono::steady_clock::now();
         std::this_thread::sleep_for(std::chrono::seconds(seconds));  // measuring idle time is the point
-        const long long after = ticks();
         const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        cpu_percent = 100.0 * static_cast<double>(after - before) / static_cast<double>(::sysconf(_SC_CLK_TCK)) / wall;
-        std::ifstream status("/proc/" + std::to_string(had_->pid()) + "/status");
-        for (std::string line; std::getline(status, line);) {
-            if (line.rfind("VmRSS:", 0) == 0) rss_kib = std::stol(line.substr(6));
-            if (line.rfind("VmHWM:", 0) == 0) peak_kib = std::stol(line.substr(6));
-        }
+        cpu_percent = 100.0 * (lab::cpu_seconds(pid) - before) / wall;
+        const lab::Memory m = lab::memory(pid);
+        rss_kib = m.rss_kib;
+        peak_kib = m.peak_kib;
     }
 
     void show_status() {
@@ -226,18 +214,23 @@ int main(int argc, char** argv) {
             std::printf("\n== ganesha.nfsd killed (SIGKILL)\n");
             bench.kill_once();
             std::printf("\n== ganesha.nfsd hung (SIGSTOP): only the RPC deadline can tell\n");
-            bench.hang_once();
+            double heartbeat_ms = 0;
+            bench.hang_once(heartbeat_ms);
             std::printf("\n");
             bench.show_status();
             std::printf("\nThe multi-node failover (grace, VIP move) arrives with the lab.\n");
             return 0;
         }
-        Stats kill, hang, rt, cli;
+        Stats kill, hang, heartbeat, rt, cli;
         double rps = 0;
         std::printf("kill detection, %d runs\n", kills);
         for (int i = 0; i < kills; ++i) kill.v.push_back(bench.kill_once());
         std::printf("hang detection, %d runs\n", hangs);
-        for (int i = 0; i < hangs; ++i) hang.v.push_back(bench.hang_once());
+        for (int i = 0; i < hangs; ++i) {
+            double heartbeat_ms = 0;
+            hang.v.push_back(bench.hang_once(heartbeat_ms));
+            heartbeat.v.push_back(heartbeat_ms);
+        }
         bench.round_trips(requests, rt, cli, rps);
         long rss = 0, peak = 0;
         double cpu = 0;
@@ -249,6 +242,9 @@ int main(int argc, char** argv) {
                     kill.pct(50), kill.pct(99), kill.max());
         std::printf("%-44s %9.1f %9.1f %9.1f\n", ("SIGSTOP -> unhealthy (rpc-null), n=" + std::to_string(hangs)).c_str(),
                     hang.pct(50), hang.pct(99), hang.max());
+        std::printf("%-44s %9.1f %9.1f %9.1f\n",
+                    ("SIGSTOP -> unhealthy (dbus-heartbeat), n=" + std::to_string(hangs)).c_str(), heartbeat.pct(50),
+                    heartbeat.pct(99), heartbeat.max());
         std::printf("%-44s %9.3f %9.3f %9.3f\n", "status round trip, in-process client", rt.pct(50), rt.pct(99), rt.max());
         std::printf("%-44s %9.2f %9.2f %9.2f\n", "status round trip, ganesha-hactl process", cli.pct(50), cli.pct(99),
                     cli.max());

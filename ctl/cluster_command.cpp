@@ -126,7 +126,7 @@ Loaded parse_loaded(std::string text, const std::string& source) {
     overrides.any_node = true;
     Loaded l;
     l.config = parse_config(text, source, overrides);
-    l.options = load_layout_options(text, l.config);
+    l.options = l.config.layout;
     l.text = std::move(text);
     return l;
 }

@@ -3,8 +3,6 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <charconv>
-#include <map>
 
 #include "ctl/mini_xml.hpp"
 
@@ -13,53 +11,9 @@ namespace {
 
 using xml::escape;
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-    return s;
-}
-
 bool is_ipv6(const std::string& address) {
     in6_addr a{};
     return inet_pton(AF_INET6, address.c_str(), &a) == 1;
-}
-
-// The value of a KEY=value line as the configuration parser reads it (the
-// file has passed parse_config already): quoted, or up to a " #" comment.
-std::string line_value(std::string_view raw) {
-    raw = trim(raw);
-    if (!raw.empty() && (raw.front() == '"' || raw.front() == '\'')) {
-        const auto close = raw.find(raw.front(), 1);
-        return std::string(raw.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
-    }
-    for (std::size_t i = 1; i < raw.size(); ++i)
-        if (raw[i] == '#' && (raw[i - 1] == ' ' || raw[i - 1] == '\t')) return std::string(trim(raw.substr(0, i)));
-    return std::string(raw);
-}
-
-struct KeyLine {
-    std::string value;
-    int line = 0;
-};
-
-std::map<std::string, KeyLine> find_keys(std::string_view text, const std::vector<std::string_view>& keys) {
-    std::map<std::string, KeyLine> found;
-    int line = 0;
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-        auto end = text.find('\n', pos);
-        if (end == std::string_view::npos) end = text.size();
-        ++line;
-        std::string_view l = trim(text.substr(pos, end - pos));
-        pos = end + 1;
-        if (l.starts_with("export") && l.size() > 6 && (l[6] == ' ' || l[6] == '\t')) l = trim(l.substr(6));
-        const auto eq = l.find('=');
-        if (eq == std::string_view::npos || l.front() == '#') continue;
-        const std::string key(trim(l.substr(0, eq)));
-        if (std::find(keys.begin(), keys.end(), key) != keys.end())
-            found[key] = {line_value(l.substr(eq + 1)), line};
-    }
-    return found;
 }
 
 std::string nvpair(const std::string& parent, const std::string& name, const std::string& value) {
@@ -118,53 +72,6 @@ std::string order(const std::string& id, const std::string& first, const std::st
 }
 
 }  // namespace
-
-LayoutOptions load_layout_options(std::string_view text, Config& config) {
-    static const std::vector<std::string_view> kKeys = {"HA_VIP_CIDR_NETMASK", "HA_VIP_NIC", "HA_VOL_MNT"};
-    LayoutOptions options;
-    const auto keys = find_keys(text, kKeys);
-    if (const auto it = keys.find("HA_VIP_CIDR_NETMASK"); it != keys.end()) {
-        const std::string& v = it->second.value;
-        int n = 0;
-        const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-        if (ec != std::errc{} || ptr != v.data() + v.size() || n < 1 || n > 128)
-            throw ConfigError(config.source, it->second.line,
-                              "HA_VIP_CIDR_NETMASK: '" + v + "' is not a prefix length (1..32 for IPv4, 1..128 for IPv6)");
-        for (const auto& node : config.cluster_nodes) {
-            const std::string& vip = config.vips.at(node);
-            if (!is_ipv6(vip) && n > 32)
-                throw ConfigError(config.source, it->second.line,
-                                  "HA_VIP_CIDR_NETMASK: " + v + " does not fit the IPv4 VIP of " + node + " (" + vip +
-                                      "): 1..32");
-        }
-        options.cidr_netmask = n;
-    }
-    if (const auto it = keys.find("HA_VIP_NIC"); it != keys.end()) {
-        const std::string& v = it->second.value;
-        const bool valid = !v.empty() && v.size() <= 15 && v != "." && v != ".." &&
-                           std::all_of(v.begin(), v.end(), [](char c) {
-                               return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                                      c == '-' || c == '_' || c == '.' || c == ':' || c == '@';
-                           });
-        if (!valid)
-            throw ConfigError(config.source, it->second.line,
-                              "HA_VIP_NIC: '" + v + "' is not an interface name (1 to 15 of letters, digits, -_.:@)");
-        options.nic = v;
-    }
-    if (const auto it = keys.find("HA_VOL_MNT"); it != keys.end()) {
-        const std::string& v = it->second.value;
-        const bool valid = !v.empty() && v.front() == '/' && v.size() < 4096 &&
-                           std::none_of(v.begin(), v.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; });
-        if (!valid) throw ConfigError(config.source, it->second.line, "HA_VOL_MNT: '" + v + "' is not an absolute path");
-        options.ha_vol_mnt = v;
-    }
-    std::erase_if(config.warnings, [](const std::string& w) {
-        for (const auto key : kKeys)
-            if (w.find("unknown key " + std::string(key) + " ignored") != std::string::npos) return true;
-        return false;
-    });
-    return options;
-}
 
 std::string id_base(std::string_view node) {
     const bool starts_ok = !node.empty() && ((node.front() >= 'a' && node.front() <= 'z') ||

@@ -50,23 +50,7 @@ inline constexpr std::string_view kProvider = "ganesha";
 inline constexpr std::string_view kSetupClone = "nfs_setup-clone";
 inline constexpr std::string_view kMonClone = "nfs-mon-clone";
 inline constexpr std::string_view kGraceClone = "nfs-grace-clone";
-// GlusterFS's default for HA_VOL_MNT (its shared storage volume).
-inline constexpr std::string_view kDefaultVolMnt = "/var/run/gluster/shared_storage";
 inline constexpr int kScoreStep = 1000;
-
-// Keys of ganesha-ha.conf that only the layout uses (ganesha-had ignores
-// them, with an "unknown key" warning that load_layout_options() removes).
-struct LayoutOptions {
-    std::optional<int> cidr_netmask;  // HA_VIP_CIDR_NETMASK; default 32 (IPv4), 128 (IPv6)
-    std::string nic;                  // HA_VIP_NIC; "" lets IPaddr2 find the interface
-    std::string ha_vol_mnt{kDefaultVolMnt};  // HA_VOL_MNT (GlusterFS), ganesha_nfsd's ha_vol_mnt
-};
-
-// Reads the layout keys from the file's text (which parse_config() has
-// accepted already) and drops their "unknown key" warnings from
-// config.warnings. Throws ConfigError ("file:line: ...") for a bad value,
-// including a prefix length that does not fit one of the VIPs.
-LayoutOptions load_layout_options(std::string_view text, Config& config);
 
 // Thrown by build_layout() for a configuration that cannot be laid out.
 class LayoutError : public std::runtime_error {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "ctl/cli_arguments.hpp"
 #include "ctl/cluster_command.hpp"
 #include "ctl/control_client.hpp"
 #include "ctl/peers_command.hpp"
@@ -117,12 +118,6 @@ void print_commands(const json& a) {
                     c.value("changes", false) ? " [changes state]" : "");
 }
 
-json parse_value(const std::string& text) {
-    auto number = json::parse(text, nullptr, false);
-    if (!number.is_discarded() && (number.is_number() || number.is_boolean())) return number;
-    return text;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -171,22 +166,10 @@ int main(int argc, char** argv) {
                                           {socket, as_json, gha::cluster::kDefaultConfigPath});
 
     gha::control::Request request{words[0]};
-    for (std::size_t i = 1; i < words.size(); ++i) {
-        std::string word = words[i];
-        if (word.rfind("--", 0) == 0) {  // --since 5 -> since=5
-            if (i + 1 >= words.size()) {
-                std::fprintf(stderr, "ganesha-hactl: %s needs a value\n", word.c_str());
-                return usage;
-            }
-            request.arguments[word.substr(2)] = parse_value(words[++i]);
-            continue;
-        }
-        const auto eq = word.find('=');
-        if (eq == std::string::npos || eq == 0) {  // positional: the daemon reads "args"
-            request.arguments["args"].push_back(word);
-            continue;
-        }
-        request.arguments[word.substr(0, eq)] = parse_value(word.substr(eq + 1));
+    std::string problem;
+    if (!gha::ctl::build_arguments({words.begin() + 1, words.end()}, request.arguments, problem)) {
+        std::fprintf(stderr, "ganesha-hactl: %s\n", problem.c_str());
+        return usage;
     }
 
     const bool is_monitor = request.command == "monitor";

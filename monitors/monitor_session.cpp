@@ -20,7 +20,7 @@ MonitorSession::MonitorSession(std::string name, std::string kind,
 void MonitorSession::start() {
     if (running_) return;
     running_ = true;
-    launch();
+    begin();
 }
 
 void MonitorSession::stop() {
@@ -93,6 +93,12 @@ void MonitorSession::report(ProbeResult result) {
 void MonitorSession::invalidate(std::string reason, std::string detail) {
     if (counter_.health() == Health::unhealthy) return;
     report(ProbeResult::down(std::move(reason), std::move(detail)));
+}
+
+void MonitorSession::observe(ProbeResult result) {
+    if (!running_) return;
+    ++status_.probes;
+    count(result);
 }
 
 void MonitorSession::count(const ProbeResult& result) {

@@ -90,10 +90,18 @@ protected:
     virtual void abort_probe() {}
     // The session is stopping: release everything.
     virtual void on_stop() {}
+    // What start() does. Probing sessions keep the default (the first probe
+    // at once, then one per period); a session that listens for what its
+    // target sends (dbus-heartbeat) overrides it, arms its own timers and
+    // counts its results with observe().
+    virtual void begin() { launch(); }
 
     void complete_probe(ProbeId id, ProbeResult result);
     // A result that arrives between probes (e.g. the process exit event).
     void report(ProbeResult result);
+    // A result of a listening session (see begin()): counted like a probe's,
+    // so status shows how many there were.
+    void observe(ProbeResult result);
 
     // False once the probe timed out, was superseded or the session stopped:
     // completions already queued for it must then do nothing.

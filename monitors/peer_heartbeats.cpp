@@ -61,6 +61,7 @@ struct PeerHeartbeats::Peer {
     std::string host;
     std::uint16_t port = 0;
     std::optional<udp::endpoint> endpoint;
+    udp::endpoint source;  // of the last accepted datagram, as status.source shows it
     ReplayWindow window;
     HealthCounter counter;
     std::unique_ptr<Timer> miss_timer;
@@ -256,10 +257,11 @@ void PeerHeartbeats::receive() {
 }
 
 void PeerHeartbeats::on_datagram(std::span<const std::uint8_t> bytes, const udp::endpoint& from) {
-    auto result = codec_.decode(bytes, [this](std::string_view node) -> ReplayWindow* {
+    Peer* sender = nullptr;
+    auto result = codec_.decode(bytes, [this, &sender](std::string_view node) -> ReplayWindow* {
         if (node == options_.self) return nullptr;
-        Peer* peer = find(node);
-        return peer ? &peer->window : nullptr;
+        sender = find(node);
+        return sender ? &sender->window : nullptr;
     });
     if (!result) {
         const auto index = static_cast<std::size_t>(result.reason);
@@ -270,12 +272,15 @@ void PeerHeartbeats::on_datagram(std::span<const std::uint8_t> bytes, const udp:
     }
     const Heartbeat& hb = *result.heartbeat;
     std::size_t index = 0;
-    while (peers_[index]->status.node != hb.node) ++index;  // decode() found it
+    while (peers_[index].get() != sender) ++index;  // decode() accepted it, so it found the sender
     Peer& peer = *peers_[index];
     PeerStatus& s = peer.status;
     const bool listed_me = contains(s.grace_held, options_.self);
     s.last_heard = clock_.now();
-    s.source = endpoint_text(from);
+    if (s.source.empty() || from != peer.source) {  // formatted once, not per datagram
+        peer.source = from;
+        s.source = endpoint_text(from);
+    }
     ++s.received;
     if (result.restart) ++s.restarts;
     s.incarnation = hb.incarnation;

@@ -241,7 +241,16 @@ std::map<std::string, MonitorSettings> default_monitors() {
     MonitorSettings rpc_null;
     rpc_null.rise = 2;
     rpc_null.fall = 2;
-    return {{"pid", pid}, {"rpc-null", rpc_null}};
+    // ganesha sends a heartbeat every second (Heartbeat_Freq 1000): the
+    // interval is that period, timeout how late one may be without counting
+    // as missed, so a stuck server is unhealthy 3.5 s after its last
+    // heartbeat; one heartbeat shows that the request queue moves again.
+    MonitorSettings heartbeat;
+    heartbeat.interval = Millis{1000};
+    heartbeat.timeout = Millis{500};
+    heartbeat.rise = 1;
+    heartbeat.fall = 3;
+    return {{"pid", pid}, {"rpc-null", rpc_null}, {"dbus-heartbeat", heartbeat}};
 }
 
 std::string short_host_name() {
@@ -293,6 +302,10 @@ private:
     void set_dbus_name(const std::string& value, int line);
     void set_event_log_size(const std::string& value, int line);
     void set_metrics_listen(const std::string& value, int line);
+    void set_vol_mnt(const std::string& value, int line);
+    void set_vip_nic(const std::string& value, int line);
+    void set_vip_cidr_netmask(const std::string& value, int line);
+    void check_cidr_netmask() const;
     void set_attribute_name(const std::string& key, const std::string& value,
                             std::string& out, int line);
     Millis bounded_duration(const std::string& key, const std::string& value,
@@ -322,6 +335,7 @@ private:
     std::vector<Vip> vips_;                            // in file order
     std::vector<PeerAddr> peer_addrs_;                 // in file order
     int heartbeat_address_line_ = 0;                   // HA_HEARTBEAT_ADDRESS
+    int cidr_netmask_line_ = 0;                        // HA_VIP_CIDR_NETMASK
     int ha_name_line_ = 0;
     int nodes_line_ = 0;
     int node_line_ = 0;  // HA_NODE
@@ -418,6 +432,12 @@ void Parser::assign(const std::string& key, const std::string& value, int line) 
         set_cluster_nodes(value, line);
     } else if (key == "HA_VOL_SERVER") {
         // GlusterFS legacy (the shared-storage server); nothing to do here.
+    } else if (key == "HA_VOL_MNT") {
+        set_vol_mnt(value, line);
+    } else if (key == "HA_VIP_NIC") {
+        set_vip_nic(value, line);
+    } else if (key == "HA_VIP_CIDR_NETMASK") {
+        set_vip_cidr_netmask(value, line);
     } else if (key == "HA_NODE") {
         set_node(value, line);
     } else if (key == "HA_CONTROL_SOCKET") {
@@ -597,6 +617,48 @@ void Parser::set_metrics_listen(const std::string& value, int line) {
     config_.metrics_listen = *endpoint;
 }
 
+void Parser::set_vol_mnt(const std::string& value, int line) {
+    const bool valid = !value.empty() && value.front() == '/' &&
+                       std::none_of(value.begin(), value.end(),
+                                    [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+    if (!valid) fail(line, "HA_VOL_MNT: " + quoted(value) + " is not an absolute path");
+    config_.layout.ha_vol_mnt = value;
+}
+
+// What IPaddr2 accepts as nic (the kernel's IFNAMSIZ - 1, plus the ':label'
+// and '@parent' forms).
+void Parser::set_vip_nic(const std::string& value, int line) {
+    const bool valid = !value.empty() && value.size() <= 15 && value != "." && value != ".." &&
+                       std::all_of(value.begin(), value.end(), [](char c) {
+                           return is_alnum(c) || c == '-' || c == '_' || c == '.' || c == ':' || c == '@';
+                       });
+    if (!valid)
+        fail(line, "HA_VIP_NIC: " + quoted(value) +
+                       " is not an interface name (1 to 15 of letters, digits, -_.:@)");
+    config_.layout.nic = value;
+}
+
+// Checked against the VIPs' families in finish(), once they are all known.
+void Parser::set_vip_cidr_netmask(const std::string& value, int line) {
+    const auto n = parse_integer<int>(value);
+    if (!n || *n < 1 || *n > 128)
+        fail(line, "HA_VIP_CIDR_NETMASK: " + quoted(value) +
+                       " is not a prefix length (1..32 for IPv4, 1..128 for IPv6)");
+    config_.layout.cidr_netmask = *n;
+    cidr_netmask_line_ = line;
+}
+
+void Parser::check_cidr_netmask() const {
+    const auto& netmask = config_.layout.cidr_netmask;
+    if (!netmask || *netmask <= 32) return;
+    for (const auto& node : config_.cluster_nodes) {
+        const std::string& vip = config_.vips.at(node);
+        if (is_ipv4(vip))
+            fail(cidr_netmask_line_, "HA_VIP_CIDR_NETMASK: " + std::to_string(*netmask) +
+                                         " does not fit the IPv4 VIP of " + node + " (" + vip + "): 1..32");
+    }
+}
+
 void Parser::set_monitor(const std::string& key, const std::string& value, int line) {
     const std::string_view suffix = std::string_view(key).substr(kMonitorPrefix.size());
     std::string name;
@@ -604,11 +666,13 @@ void Parser::set_monitor(const std::string& key, const std::string& value, int l
         name = "pid";
     } else if (suffix == "RPC_NULL") {
         name = "rpc-null";
+    } else if (suffix == "DBUS_HEARTBEAT") {
+        name = "dbus-heartbeat";
     } else if (suffix == "PEER") {
         name = "peer";  // the heartbeats: not in config_.monitors
     } else {
         fail(line, key + ": unknown monitor " + quoted(suffix) +
-                       " (known: HA_MONITOR_PID, HA_MONITOR_RPC_NULL, HA_MONITOR_PEER)");
+                       " (known: HA_MONITOR_PID, HA_MONITOR_RPC_NULL, HA_MONITOR_DBUS_HEARTBEAT, HA_MONITOR_PEER)");
     }
     // Work on a copy so that the settings are only changed when all is well.
     MonitorSettings settings = name == "peer" ? config_.heartbeat.settings : config_.monitors.at(name);
@@ -625,6 +689,10 @@ void Parser::set_monitor(const std::string& key, const std::string& value, int l
         if (name == "peer" && (option == "timeout" || option == "jitter"))
             fail(line, key + ": " + quoted(option) +
                            " does not apply to peer heartbeats (interval, rise, fall, enabled)");
+        // It listens, it does not probe: there is nothing to spread out.
+        if (name == "dbus-heartbeat" && option == "jitter")
+            fail(line, key + ": " + quoted(option) +
+                           " does not apply to dbus-heartbeat (interval, timeout, rise, fall, enabled)");
         set_monitor_option(key, option, word.substr(eq + 1), settings, line);
     }
     // Probes are never more than interval + jitter apart only if the jitter
@@ -633,6 +701,15 @@ void Parser::set_monitor(const std::string& key, const std::string& value, int l
         fail(line, key + ": jitter " + std::to_string(settings.jitter.count()) +
                        "ms exceeds interval " +
                        std::to_string(settings.interval.count()) + "ms");
+    }
+    // A heartbeat later than interval + timeout is missed: unless given,
+    // timeout is half the interval (500ms at the default 1s). Beyond the
+    // interval, detection_bound() would overstate the real bound.
+    if (name == "dbus-heartbeat" && !given.count("timeout")) settings.timeout = settings.interval / 2;
+    if (name == "dbus-heartbeat" && settings.timeout > settings.interval) {
+        fail(line, key + ": timeout " + std::to_string(settings.timeout.count()) +
+                       "ms exceeds interval " + std::to_string(settings.interval.count()) +
+                       "ms (timeout is how late a heartbeat may be)");
     }
     if (name == "peer") {
         settings.timeout = settings.interval;  // unused; keeps the struct consistent
@@ -737,6 +814,7 @@ void Parser::finish() {
     if (ha_name_line_ == 0) fail(0, "HA_NAME is not set");
     if (nodes_line_ == 0) fail(0, "HA_CLUSTER_NODES is not set");
     match_vips();
+    check_cidr_netmask();
     if (overrides_.control_socket) {
         check_control_socket("--socket", *overrides_.control_socket, 0);
         config_.control_socket = *overrides_.control_socket;

@@ -61,6 +61,19 @@ struct Endpoint {
 
 inline constexpr std::uint16_t kDefaultMetricsPort = 10587;
 
+// GlusterFS's default for HA_VOL_MNT (its shared storage volume).
+inline constexpr std::string_view kDefaultVolMnt = "/var/run/gluster/shared_storage";
+
+// Keys only the cluster layout (ganesha-hactl cluster) uses. They are read
+// and checked here all the same, so ganesha-had knows them (no "unknown key"
+// warning) and --check-config finds a bad value before a setup does.
+struct LayoutOptions {
+    std::optional<int> cidr_netmask;         // HA_VIP_CIDR_NETMASK; default 32 (IPv4), 128 (IPv6)
+    std::string nic;                         // HA_VIP_NIC; "" lets IPaddr2 find the interface
+    std::string ha_vol_mnt{kDefaultVolMnt};  // HA_VOL_MNT (GlusterFS), ganesha_nfsd's ha_vol_mnt
+    bool operator==(const LayoutOptions&) const = default;
+};
+
 struct Config {
     std::string source;  // path the configuration was read from
     std::string ha_name;
@@ -87,6 +100,7 @@ struct Config {
     // Keyed by monitor name: "pid", "rpc-null".
     std::map<std::string, MonitorSettings> monitors;
     HeartbeatConfig heartbeat;
+    LayoutOptions layout;
     // "file:line: ..." for keys that were ignored.
     std::vector<std::string> warnings;
 };

@@ -3,6 +3,8 @@
 #include <grp.h>
 #include <unistd.h>
 
+#include "actions/dbus_heartbeat_source.hpp"
+#include "monitors/dbus_heartbeat_monitor.hpp"
 #include "monitors/pid_monitor.hpp"
 #include "monitors/rpc_null_monitor.hpp"
 #include "service/log.hpp"
@@ -190,6 +192,9 @@ std::shared_ptr<MonitorSession> Daemon::make_monitor(const std::string& name) {
                                             listener);
     if (name == "rpc-null")
         return std::make_shared<RpcNullMonitor>(io_, clock_, settings, config_.nfsd_address, listener);
+    if (name == DbusHeartbeatMonitor::kName)  // on the grace action's connection and bus name
+        return std::make_shared<DbusHeartbeatMonitor>(clock_, settings,
+                                                      std::make_shared<DbusHeartbeatSource>(grace_client_), listener);
     throw std::logic_error("no monitor named " + name);
 }
 
@@ -197,9 +202,10 @@ std::shared_ptr<MonitorSession> Daemon::make_monitor(const std::string& name) {
 // health, across a reload; changed ones start over.
 void Daemon::build_monitors(const Config& old) {
     for (const auto& [name, settings] : config_.monitors) {
-        const bool target_same = name == "pid"
-                                     ? pidfiles(old) == pidfiles(config_) && old.nfsd_comm == config_.nfsd_comm
-                                     : old.nfsd_address == config_.nfsd_address;
+        // (dbus-heartbeat's target, HA_DBUS_NAME, is kept until a restart.)
+        const bool target_same = name == "pid"        ? pidfiles(old) == pidfiles(config_) && old.nfsd_comm == config_.nfsd_comm
+                                 : name == "rpc-null" ? old.nfsd_address == config_.nfsd_address
+                                                      : true;
         auto it = monitors_.find(name);
         auto previous = old.monitors.find(name);
         const bool unchanged = it != monitors_.end() && previous != old.monitors.end() &&
@@ -374,6 +380,10 @@ json Daemon::reload() {
         notes.push_back("HA_METRICS_LISTEN change needs a restart");
         fresh.metrics_listen = config_.metrics_listen;
     }
+    if (fresh.dbus_name != config_.dbus_name) {  // the grace client and dbus-heartbeat were built with it
+        notes.push_back("HA_DBUS_NAME change needs a restart; still " + config_.dbus_name);
+        fresh.dbus_name = config_.dbus_name;
+    }
     if (fresh.control_group != config_.control_group) {
         notes.push_back("HA_CONTROL_GROUP change needs a restart");
         fresh.control_group = config_.control_group;
@@ -421,6 +431,12 @@ void Daemon::register_commands() {
     registry_.add("grace", "put the local ganesha into grace; arguments: event (take-ip), address or node", true,
                   [this](const Request& request, const Caller&) {
                       const auto& args = request.arguments;
+                      // Names and addresses are strings; a number here (a client
+                      // that typed node=123 as JSON) gets a clear answer.
+                      for (const char* key : {"address", "node", "event"})
+                          if (args.contains(key) && !args[key].is_string())
+                              return answer(control::error, std::string("grace: ") + key + " must be a string, not " +
+                                                                args[key].dump().substr(0, 32));
                       const std::string name = args.value("event", std::string("take-ip"));
                       const auto event = parse_grace_event(name);
                       if (!event)

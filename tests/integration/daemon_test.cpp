@@ -60,7 +60,9 @@ protected:
     }
     void write_config(const std::string& rpc_options) { lab::write_file(config, config_text(rpc_options)); }
 
+    // On ganesha's bus, as on a real node (dbus-heartbeat listens there).
     void start_had(lab::Env env = {}) {
+        env.emplace("DBUS_SYSTEM_BUS_ADDRESS", dbus->address());
         had.emplace(kBin, config, "node1", socket, env);
         had->start();
     }
@@ -100,6 +102,17 @@ protected:
         return found;
     }
     std::uint64_t last_event() { return call("status")["arguments"]["last_event"]; }
+    // Sends ganesha `sig` and waits for `monitor`'s edge to `to`: the event
+    // (null if none by the deadline) and its latency from the signal in ms.
+    std::pair<json, double> signal_and_wait(int sig, const std::string& monitor, const std::string& to,
+                                            std::chrono::milliseconds deadline) {
+        const auto after = last_event();
+        const long long sent = monotonic_ns();
+        EXPECT_TRUE(ganesha->kill(sig));
+        json event = wait_event(monitor, to, after, deadline);
+        if (event.is_null()) return {event, -1.0};
+        return {event, static_cast<double>(event["monotonic_ns"].get<long long>() - sent) / 1e6};
+    }
     void wait_healthy() {
         ASSERT_TRUE(wait_verdict(0, 5000ms)) << call("status").dump(2) << lab::tail_file(had->log_path());
     }
@@ -129,14 +142,10 @@ TEST_F(DaemonTest, ReportsARunningGaneshaHealthy) {
 TEST_F(DaemonTest, ASigkilledNfsdIsNotRunningWithin100ms) {
     start_had();
     wait_healthy();
-    const auto after = last_event();
-    const long long killed = monotonic_ns();
-    ASSERT_TRUE(ganesha->kill(SIGKILL));
     // The test does not reap it: ganesha.nfsd stays a zombie, which the pidfd
     // must still see as dead (kill -0 would not).
-    json event = wait_event("pid", "unhealthy", after, 2000ms);
+    const auto [event, latency_ms] = signal_and_wait(SIGKILL, "pid", "unhealthy", 2000ms);
     ASSERT_FALSE(event.is_null()) << call("events").dump(2);
-    const double latency_ms = static_cast<double>(event["monotonic_ns"].get<long long>() - killed) / 1e6;
     EXPECT_LT(latency_ms, 100.0);
     EXPECT_EQ(event["fields"]["reason"], "exited");
     auto r = cli({"monitor"});
@@ -149,22 +158,96 @@ TEST_F(DaemonTest, AStoppedNfsdIsFoundByTheRpcDeadlineAndRecoversAfterRise) {
     wait_healthy();
     const auto bound_ms = monitor_status("rpc-null")["settings"]["detection_bound_ms"].get<long long>();
     EXPECT_EQ(bound_ms, 600);
-    auto after = last_event();
-    const long long stopped = monotonic_ns();
-    ASSERT_TRUE(ganesha->kill(SIGSTOP));
-    json down = wait_event("rpc-null", "unhealthy", after, std::chrono::milliseconds(bound_ms + 3000));
+    const auto [down, latency_ms] =
+        signal_and_wait(SIGSTOP, "rpc-null", "unhealthy", std::chrono::milliseconds(bound_ms + 3000));
     ASSERT_FALSE(down.is_null()) << call("events").dump(2);
-    const double latency_ms = static_cast<double>(down["monotonic_ns"].get<long long>() - stopped) / 1e6;
     EXPECT_LE(latency_ms, static_cast<double>(bound_ms) + 100.0);
     EXPECT_EQ(down["fields"]["reason"], "timeout");
     EXPECT_EQ(monitor_status("pid")["health"], "healthy");  // the process is there, just stuck
     EXPECT_EQ(cli({"monitor"}).exit_code, 1);
 
-    after = last_event();
+    const auto after = last_event();
     ASSERT_TRUE(ganesha->kill(SIGCONT));
     json up = wait_event("rpc-null", "healthy", after, 5000ms);
     ASSERT_FALSE(up.is_null());
     EXPECT_EQ(cli({"monitor"}).exit_code, 0);
+}
+
+// ganesha's heartbeat stops while it is stopped: the default dbus-heartbeat
+// (1 s period, fall 3, 500 ms late allowed) reports it within its bound,
+// measured from the daemon's own event stamp, and one heartbeat after
+// SIGCONT brings it back.
+TEST_F(DaemonTest, AStoppedNfsdMissesItsHeartbeatsAndOneHeartbeatBringsItBack) {
+    lab::write_file(config, config_text(kRpc) + "HA_MONITOR_DBUS_HEARTBEAT=\"enabled=yes interval=1s fall=3 rise=1\"\n");
+    start_had();
+    wait_healthy();
+    ASSERT_TRUE(lab::wait_until([&] { return monitor_status("dbus-heartbeat")["health"] == "healthy"; }, 3000ms));
+    const json hb = monitor_status("dbus-heartbeat");
+    EXPECT_EQ(hb["kind"], "dbus-heartbeat");
+    EXPECT_EQ(hb["reason"], "ok");
+    const auto bound_ms = hb["settings"]["detection_bound_ms"].get<long long>();
+    EXPECT_EQ(bound_ms, 3500);
+
+    const auto [down, latency_ms] =
+        signal_and_wait(SIGSTOP, "dbus-heartbeat", "unhealthy", std::chrono::milliseconds(bound_ms + 3000));
+    ASSERT_FALSE(down.is_null()) << call("events").dump(2);
+    std::printf("SIGSTOP -> dbus-heartbeat unhealthy: %.0f ms (bound %lld ms)\n", latency_ms, bound_ms);
+    // The last heartbeat came before the stop, so the bound holds from the stop.
+    EXPECT_LE(latency_ms, static_cast<double>(bound_ms) + 100.0);
+    EXPECT_GE(latency_ms, 2000.0);  // fall 3: not on the first late heartbeat
+    EXPECT_EQ(down["fields"]["reason"], "no-heartbeat");
+    EXPECT_EQ(down["fields"]["kind"], "dbus-heartbeat");
+    EXPECT_EQ(monitor_status("pid")["health"], "healthy");
+    EXPECT_EQ(cli({"monitor"}).exit_code, 1);  // hung, not stopped
+    auto table = cli({"status"});
+    EXPECT_NE(table.out.find("dbus-heartbeat"), std::string::npos) << table.out;
+
+    const auto [up, back_ms] = signal_and_wait(SIGCONT, "dbus-heartbeat", "healthy", 5000ms);
+    ASSERT_FALSE(up.is_null()) << call("events").dump(2);
+    EXPECT_LE(back_ms, 2500.0);  // the next heartbeat, about a second
+    ASSERT_TRUE(wait_verdict(0, 5000ms)) << call("status").dump(2);
+}
+
+// Without the bus the monitor cannot hear anything: unhealthy, and it says why.
+TEST_F(DaemonTest, NoBusMeansDbusHeartbeatUnhealthyWithReasonBusUnreachable) {
+    start_had({{"DBUS_SYSTEM_BUS_ADDRESS", "unix:path=" + dir.file("no-bus.sock")}});
+    ASSERT_TRUE(lab::wait_until([&] { return monitor_status("dbus-heartbeat")["health"] == "unhealthy"; }, 4000ms))
+        << monitor_status("dbus-heartbeat").dump();
+    EXPECT_EQ(monitor_status("dbus-heartbeat")["reason"], "bus_unreachable");
+    EXPECT_EQ(monitor_status("pid")["health"], "healthy");
+    EXPECT_EQ(cli({"monitor"}).exit_code, 1);
+}
+
+// ganesha gone: its name leaves the bus, but the pid monitor decides "not running".
+TEST_F(DaemonTest, AStoppedGaneshaIsNotRunningWhileDbusHeartbeatSaysServiceUnknown) {
+    start_had();
+    wait_healthy();
+    ganesha->stop();
+    ASSERT_TRUE(wait_verdict(7, 3000ms));
+    ASSERT_TRUE(lab::wait_until([&] { return monitor_status("dbus-heartbeat")["health"] == "unhealthy"; }, 5000ms))
+        << monitor_status("dbus-heartbeat").dump();
+    EXPECT_EQ(monitor_status("dbus-heartbeat")["reason"], "service_unknown");
+    EXPECT_EQ(cli({"monitor"}).exit_code, 7);
+}
+
+// A node whose name is all digits (valid in HA_CLUSTER_NODES): the OCF
+// grace agent's `ganesha-hactl grace node=NODE` must reach its VIP, not be
+// sent as the JSON number 123.
+TEST_F(DaemonTest, GraceForAnAllDigitNodeNameFindsItsVip) {
+    std::string text = config_text(kRpc);
+    text.replace(text.find("node1,node2"), 11, "node1,123");
+    text.replace(text.find("VIP_node2"), 9, "VIP_123");
+    lab::write_file(config, text);
+    start_had();
+    auto r = cli({"--json", "--no-wait", "grace", "node=123"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    const json answer = json::parse(r.out);
+    EXPECT_EQ(answer["result"], 0) << r.out;
+    EXPECT_NE(answer["arguments"]["steps"].dump().find("192.0.2.2"), std::string::npos) << r.out;
+    // A client that does send a number gets a plain answer, not a JSON exception.
+    const json numeric = call("grace", {{"node", 123}});
+    EXPECT_EQ(numeric["result"], 1);
+    EXPECT_EQ(numeric["text"], "grace: node must be a string, not 123");
 }
 
 TEST_F(DaemonTest, FollowsARestartUnderANewPid) {

@@ -362,6 +362,38 @@ TEST_F(MetricsIntegrationTest, AScrapeDuringAHungProbeReturnsPromptly) {
     ASSERT_TRUE(ganesha->kill(SIGCONT));
 }
 
+// dbus-heartbeat (on by default) has its series before its first result,
+// and they follow a hang: missed heartbeats counted by reason, the edge, the
+// last success, the bound.
+TEST_F(MetricsIntegrationTest, TheDbusHeartbeatSeriesExistFromStartUpAndFollowAHang) {
+    start_had();
+    // Through the control socket, which answers as soon as the daemon runs
+    // (possibly before the first heartbeat).
+    const auto first = parse_exposition(call("metrics")["arguments"]["text"].get<std::string>());
+    const std::string hb = "{kind=\"dbus-heartbeat\",monitor=\"dbus-heartbeat\"";
+    for (const std::string& key :
+         {"ganesha_ha_monitor_up" + hb + "}", "ganesha_ha_probes_total" + hb + "}",
+          "ganesha_ha_probe_failures_total" + hb + ",reason=\"no-heartbeat\"}",
+          "ganesha_ha_probe_failures_total" + hb + ",reason=\"reported-unhealthy\"}",
+          "ganesha_ha_probe_failures_total" + hb + ",reason=\"bus_unreachable\"}",
+          "ganesha_ha_probe_failures_total" + hb + ",reason=\"service_unknown\"}",
+          std::string("ganesha_ha_monitor_transitions_total{monitor=\"dbus-heartbeat\",to=\"unhealthy\"}"),
+          std::string("ganesha_ha_monitor_last_success_timestamp_seconds{monitor=\"dbus-heartbeat\"}")})
+        EXPECT_TRUE(first.samples.count(key)) << key;
+    EXPECT_DOUBLE_EQ(first.samples.at("ganesha_ha_detection_bound_seconds{monitor=\"dbus-heartbeat\"}"), 3.5);
+
+    ASSERT_TRUE(lab::wait_until([&] { return sample("ganesha_ha_monitor_up" + hb + "}") == 1; }, 3000ms, 20ms));
+    EXPECT_NEAR(sample("ganesha_ha_monitor_last_success_timestamp_seconds{monitor=\"dbus-heartbeat\"}"), wall_now(), 3);
+    ASSERT_TRUE(ganesha->kill(SIGSTOP));
+    ASSERT_TRUE(lab::wait_until([&] { return sample("ganesha_ha_monitor_up" + hb + "}") == 0; }, 6000ms, 50ms));
+    const auto e = scrape();
+    EXPECT_GE(e.samples.at("ganesha_ha_probe_failures_total" + hb + ",reason=\"no-heartbeat\"}"), 3);
+    EXPECT_EQ(e.samples.at("ganesha_ha_probe_failures_total" + hb + ",reason=\"service_unknown\"}"), 0);
+    EXPECT_EQ(e.samples.at("ganesha_ha_monitor_transitions_total{monitor=\"dbus-heartbeat\",to=\"unhealthy\"}"), 1);
+    ASSERT_TRUE(ganesha->kill(SIGCONT));
+    ASSERT_TRUE(lab::wait_until([&] { return sample("ganesha_ha_monitor_up" + hb + "}") == 1; }, 5000ms, 50ms));
+}
+
 TEST_F(MetricsIntegrationTest, OffMeansNoListenerButTheControlCommandStillWorks) {
     write_config("interval=200ms timeout=200ms", "off");
     start_had();
@@ -438,7 +470,7 @@ TEST_F(MetricsIntegrationTest, ARealPrometheusScrapesTheConfiguredMonitors) {
                     series["value"][1] == "1")
                     monitors.insert(m["monitor"].get<std::string>());
             }
-            return monitors == std::set<std::string>{"pid", "rpc-null"};
+            return monitors == std::set<std::string>{"pid", "rpc-null", "dbus-heartbeat"};
         },
         15000ms, 200ms))
         << answer.dump(2) << lab::tail_file(dir.file("prometheus.log"));

@@ -562,6 +562,14 @@ void DbusDaemon::stop() noexcept {
 
 // ---------------------------------------------------------------- Ganesha
 
+GaneshaOptions ganesha_on_bus(std::string dir, std::uint16_t port, const DbusDaemon& bus) {
+    GaneshaOptions g;
+    g.dir = std::move(dir);
+    g.port = port;
+    g.dbus_address = bus.address();
+    return g;
+}
+
 Ganesha::Ganesha(GaneshaOptions options)
     : options_(std::move(options)),
       conf_(options_.dir + "/ganesha.conf"),

@@ -171,6 +171,9 @@ struct GaneshaOptions {
     Env env;                              // more environment for the child
 };
 
+// The common case: scratch directory dir, 127.0.0.1:port, on `bus`.
+GaneshaOptions ganesha_on_bus(std::string dir, std::uint16_t port, const DbusDaemon& bus);
+
 // ganesha.nfsd 4.x with one FSAL_MEM export (/mem), NFSv4 over TCP only.
 // Files in dir: ganesha.conf (written by the constructor; a test may rewrite it
 // before start()), ganesha.log (-L), ganesha.pid (-p), ganesha.out (stdout and

@@ -487,9 +487,40 @@ TEST(ConfigWarnings, UnknownVipIsNotValidated) {
 
 // --- monitors ---------------------------------------------------------------------
 
+// Read by `ganesha-hactl cluster` only, but known (and checked) here: no
+// "unknown key" warning from ganesha-had, and --check-config names a bad value.
+TEST(Config, LayoutKeys) {
+    const Config defaults = parse(kMinimal);
+    EXPECT_EQ(defaults.layout, LayoutOptions{});
+    EXPECT_EQ(defaults.layout.ha_vol_mnt, "/var/run/gluster/shared_storage");
+    const Config c = parse(std::string(kMinimal) +
+                           "HA_VOL_MNT=\"/run/gluster/shared storage\"\nHA_VIP_NIC=eth0:1\nHA_VIP_CIDR_NETMASK=24\n");
+    EXPECT_TRUE(c.warnings.empty()) << c.warnings.front();
+    EXPECT_EQ(c.layout.ha_vol_mnt, "/run/gluster/shared storage");
+    EXPECT_EQ(c.layout.nic, "eth0:1");
+    EXPECT_EQ(c.layout.cidr_netmask, 24);
+}
+
+TEST(Config, LayoutKeyErrors) {
+    const auto error = [](const std::string& line, const std::string& needle) {
+        SCOPED_TRACE(line);
+        EXPECT_CONFIG_ERROR(std::string(kMinimal) + line + "\n", 5, needle);
+    };
+    error("HA_VOL_MNT=relative/path", "HA_VOL_MNT: 'relative/path' is not an absolute path");
+    error("HA_VOL_MNT=\"\"", "HA_VOL_MNT: '' is not an absolute path");
+    error("HA_VIP_NIC=\"eth 0\"", "HA_VIP_NIC: 'eth 0' is not an interface name");
+    error("HA_VIP_NIC=averyveryverylongname", "HA_VIP_NIC: 'averyveryverylongname' is not an interface name");
+    error("HA_VIP_NIC=..", "HA_VIP_NIC: '..' is not an interface name");
+    for (const char* bad : {"0", "129", "x", "24 ", "-1", "2.4"})
+        error("HA_VIP_CIDR_NETMASK=\"" + std::string(bad) + "\"",
+              "HA_VIP_CIDR_NETMASK: '" + std::string(bad) + "' is not a prefix length");
+    // 33..128 fits IPv6 VIPs only; the line is the key's, not the VIP's.
+    error("HA_VIP_CIDR_NETMASK=64", "HA_VIP_CIDR_NETMASK: 64 does not fit the IPv4 VIP of n1 (10.0.0.1): 1..32");
+}
+
 TEST(ConfigMonitors, Defaults) {
     const Config c = parse(kMinimal);
-    ASSERT_EQ(c.monitors.size(), 2u);
+    ASSERT_EQ(c.monitors.size(), 3u);
     const MonitorSettings& pid = c.monitors.at("pid");
     EXPECT_TRUE(pid.enabled);
     EXPECT_EQ(pid.interval, 1000ms);
@@ -504,6 +535,39 @@ TEST(ConfigMonitors, Defaults) {
     EXPECT_EQ(rpc.jitter, 0ms);
     EXPECT_EQ(rpc.rise, 2);
     EXPECT_EQ(rpc.fall, 2);
+    const MonitorSettings& hb = c.monitors.at("dbus-heartbeat");
+    EXPECT_TRUE(hb.enabled);
+    EXPECT_EQ(hb.interval, 1000ms);  // ganesha's heartbeat period
+    EXPECT_EQ(hb.timeout, 500ms);    // how late one may be
+    EXPECT_EQ(hb.jitter, 0ms);
+    EXPECT_EQ(hb.rise, 1);
+    EXPECT_EQ(hb.fall, 3);
+}
+
+TEST(ConfigMonitors, DbusHeartbeat) {
+    const auto monitor = [](const std::string& options) {
+        return parse(std::string(kMinimal) + "HA_MONITOR_DBUS_HEARTBEAT=\"" + options + "\"\n")
+            .monitors.at("dbus-heartbeat");
+    };
+    const MonitorSettings given = monitor("enabled=yes interval=1s fall=3 rise=1");
+    EXPECT_EQ(given, parse(kMinimal).monitors.at("dbus-heartbeat"));
+    EXPECT_FALSE(monitor("enabled=no").enabled);
+    // Unless given, timeout follows the interval: half of it.
+    EXPECT_EQ(monitor("interval=2s").timeout, 1000ms);
+    EXPECT_EQ(monitor("interval=300ms").timeout, 150ms);
+    EXPECT_EQ(monitor("interval=2s timeout=2s").timeout, 2000ms);
+    EXPECT_EQ(monitor("interval=1s timeout=200ms fall=5").detection_bound(), 5 * 1000ms + 200ms);
+}
+
+TEST(ConfigMonitors, DbusHeartbeatErrors) {
+    EXPECT_CONFIG_ERROR(std::string(kMinimal) + "HA_MONITOR_DBUS_HEARTBEAT=\"jitter=100ms\"\n", 5,
+                        "HA_MONITOR_DBUS_HEARTBEAT: 'jitter' does not apply to dbus-heartbeat");
+    EXPECT_CONFIG_ERROR(std::string(kMinimal) + "HA_MONITOR_DBUS_HEARTBEAT=\"interval=1s timeout=1500ms\"\n", 5,
+                        "HA_MONITOR_DBUS_HEARTBEAT: timeout 1500ms exceeds interval 1000ms");
+    EXPECT_CONFIG_ERROR(std::string(kMinimal) + "HA_MONITOR_DBUS_HEARTBEAT=\"fall=0\"\n", 5,
+                        "HA_MONITOR_DBUS_HEARTBEAT: fall '0'");
+    EXPECT_CONFIG_ERROR(std::string(kMinimal) + "HA_MONITOR_DBUS_HEARTBEAT=\"enabled=maybe\"\n", 5,
+                        "HA_MONITOR_DBUS_HEARTBEAT: enabled: 'maybe' is not yes, no");
 }
 
 TEST(ConfigMonitors, AllOptions) {
@@ -625,6 +689,7 @@ TEST(ConfigMonitors, DetectionBound) {
     const Config c = parse(kMinimal);
     EXPECT_EQ(c.monitors.at("pid").detection_bound(), 2000ms);
     EXPECT_EQ(c.monitors.at("rpc-null").detection_bound(), 3000ms);
+    EXPECT_EQ(c.monitors.at("dbus-heartbeat").detection_bound(), 3500ms);  // 3 missed seconds + 500 ms late
 }
 
 // --- small helpers --------------------------------------------------------------

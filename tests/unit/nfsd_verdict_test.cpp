@@ -38,6 +38,23 @@ TEST(NfsdVerdict, RefusedMeansNotRunningOnlyWithoutALiveProcess) {
     EXPECT_EQ(nfsd_verdict({monitor("rpc-null", Health::unhealthy, "refused")}).code, NfsdVerdict::not_running);
 }
 
+// Missing heartbeats mean a stuck or overloaded server, or one that cannot
+// be reached over D-Bus (where grace is asked for): unwell, not stopped.
+TEST(NfsdVerdict, NoHeartbeatIsFailedUnlessThePidMonitorSaysTheProcessIsGone) {
+    for (const char* reason : {"no-heartbeat", "reported-unhealthy", "service_unknown", "bus_unreachable"}) {
+        SCOPED_TRACE(reason);
+        const auto hung = nfsd_verdict({monitor("pid", Health::healthy), monitor("rpc-null", Health::healthy),
+                                        monitor("dbus-heartbeat", Health::unhealthy, reason)});
+        EXPECT_EQ(hung.code, NfsdVerdict::failed);
+        EXPECT_NE(hung.text.find(reason), std::string::npos) << hung.text;
+        EXPECT_EQ(nfsd_verdict({monitor("dbus-heartbeat", Health::unhealthy, reason)}).code, NfsdVerdict::failed);
+        EXPECT_EQ(nfsd_verdict({monitor("dbus-heartbeat", Health::unhealthy, reason),
+                                monitor("pid", Health::unhealthy, "exited")})
+                      .code,
+                  NfsdVerdict::not_running);
+    }
+}
+
 TEST(NfsdVerdict, UnknownOrNoMonitorsIsFailed) {
     EXPECT_EQ(nfsd_verdict({monitor("pid", Health::unknown)}).code, NfsdVerdict::failed);
     EXPECT_EQ(nfsd_verdict({}).code, NfsdVerdict::failed);

@@ -120,6 +120,31 @@ protected:
     std::vector<std::string> downs, states, held_for_me;
 };
 
+// The source shown in `peers` is the last accepted datagram's, also when a
+// peer's datagrams start coming from another address (it is formatted only
+// when it changes).
+TEST_F(PeerHeartbeatsTest, ShowsWhereTheLastAcceptedDatagramCameFrom) {
+    make();
+    hb->start();
+    send(n2, n2.next());
+    EXPECT_EQ(status("n2").source, "127.0.0.1:" + std::to_string(n2.port()));
+    send(n2, n2.next());
+    EXPECT_EQ(status("n2").source, "127.0.0.1:" + std::to_string(n2.port()));
+    FakePeer moved{io, "n2"};
+    moved.incarnation = n2.incarnation;
+    moved.sequence = n2.sequence;
+    send(moved, moved.next());
+    EXPECT_EQ(status("n2").source, "127.0.0.1:" + std::to_string(moved.port()));
+    EXPECT_EQ(status("n2").received, 3u);
+    // A forgery from yet another address changes nothing.
+    FakePeer forger{io, "n2"};
+    auto forged = codec.encode(forger.next());
+    forged.back() ^= 1;
+    forger.send_bytes(forged, target);
+    pump();
+    EXPECT_EQ(status("n2").source, "127.0.0.1:" + std::to_string(moved.port()));
+}
+
 TEST_F(PeerHeartbeatsTest, SendsAtOnceThenEveryInterval) {
     make();
     hb->start();

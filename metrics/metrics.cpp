@@ -25,7 +25,9 @@ const std::vector<std::string> kOther{"timeout", "other"};
 }  // namespace
 
 // From monitors/pid_monitor.cpp, monitors/rpc_null_monitor.cpp and
-// rpc::to_string(ReplyStatus); "timeout" comes from MonitorSession's probes.
+// rpc::to_string(ReplyStatus); "timeout" comes from MonitorSession's probes;
+// "server-exited" from the daemon invalidating the other monitors when the
+// pid monitor sees ganesha.nfsd exit.
 const std::vector<std::string>& probe_failure_reasons(std::string_view kind) {
     static const std::vector<std::string> pid{"no-pidfile",  "pidfile-unreadable", "pidfile-garbage",
                                               "stale-pidfile", "pidfd-error",      "exited",
@@ -33,11 +35,11 @@ const std::vector<std::string>& probe_failure_reasons(std::string_view kind) {
     static const std::vector<std::string> rpc_null{
         "timeout",      "refused",     "closed",       "network-error", "bad-reply",
         "prog-unavail", "prog-mismatch", "proc-unavail", "garbage-args", "system-err",
-        "rpc-mismatch", "auth-error",  "wrong-xid",    "other"};
+        "rpc-mismatch", "auth-error",  "wrong-xid",    "server-exited", "other"};
     // monitors/dbus_heartbeat_monitor.cpp; the bus labels are dbus_reason()'s.
     // It listens instead of probing, so it never times out.
     static const std::vector<std::string> dbus_heartbeat{"no-heartbeat", "reported-unhealthy", "bus_unreachable",
-                                                         "service_unknown", "other"};
+                                                         "service_unknown", "server-exited", "other"};
     if (kind == "pid") return pid;
     if (kind == "dbus-heartbeat") return dbus_heartbeat;
     if (kind == "rpc-null") return rpc_null;

@@ -218,15 +218,17 @@ TEST_F(DaemonTest, NoBusMeansDbusHeartbeatUnhealthyWithReasonBusUnreachable) {
     EXPECT_EQ(cli({"monitor"}).exit_code, 1);
 }
 
-// ganesha gone: its name leaves the bus, but the pid monitor decides "not running".
+// ganesha gone: its name leaves the bus, but the pid monitor decides "not
+// running". The exit first invalidates the heartbeat's health at once
+// (server-exited); the next silence then says why nothing arrives.
 TEST_F(DaemonTest, AStoppedGaneshaIsNotRunningWhileDbusHeartbeatSaysServiceUnknown) {
     start_had();
     wait_healthy();
     ganesha->stop();
     ASSERT_TRUE(wait_verdict(7, 3000ms));
-    ASSERT_TRUE(lab::wait_until([&] { return monitor_status("dbus-heartbeat")["health"] == "unhealthy"; }, 5000ms))
+    EXPECT_EQ(monitor_status("dbus-heartbeat")["health"], "unhealthy");
+    ASSERT_TRUE(lab::wait_until([&] { return monitor_status("dbus-heartbeat")["reason"] == "service_unknown"; }, 5000ms))
         << monitor_status("dbus-heartbeat").dump();
-    EXPECT_EQ(monitor_status("dbus-heartbeat")["reason"], "service_unknown");
     EXPECT_EQ(cli({"monitor"}).exit_code, 7);
 }
 
@@ -261,6 +263,18 @@ TEST_F(DaemonTest, FollowsARestartUnderANewPid) {
     ASSERT_TRUE(wait_verdict(0, 5000ms)) << call("status").dump(2);
     EXPECT_NE(monitor_status("pid")["detail"].get<std::string>().find(std::to_string(ganesha->pid())),
               std::string::npos);
+    // The exit voided what rpc-null knew about the old process, so the new
+    // one had to answer it again (a healthy edge after the restart) before
+    // the verdict came back.
+    bool voided = false, rose_again = false;
+    const json events = call("events");
+    for (const auto& e : events["arguments"]["events"]) {
+        if (e["type"] != "monitor" || e["subject"] != "rpc-null") continue;
+        if (e["fields"]["to"] == "unhealthy" && e["fields"]["reason"] == "server-exited") voided = true;
+        if (voided && e["fields"]["to"] == "healthy") rose_again = true;
+    }
+    EXPECT_TRUE(voided) << events.dump(2);
+    EXPECT_TRUE(rose_again) << events.dump(2);
 }
 
 TEST_F(DaemonTest, AMissingPidFileMeansNotRunning) {

@@ -342,7 +342,9 @@ TEST_F(PeersTest, ARestartedDaemonIsNotAFailureAndItsNewIncarnationIsAccepted) {
         },
         5000ms, 50ms))
         << peer(2, "node3").dump(2);
-    for (const auto& r : call(2, "actions")["arguments"]["pipelines"]) EXPECT_NE(r["target"], "grace " + vip(3));
+    const json actions = call(2, "actions");  // kept alive: the loop reads into it
+    ASSERT_TRUE(actions["arguments"]["pipelines"].is_array()) << actions.dump(2);
+    for (const auto& r : actions["arguments"]["pipelines"]) EXPECT_NE(r["target"], "grace " + vip(3));
     had[2]->start();
     ASSERT_TRUE(lab::wait_until([&] { return peer(2, "node3")["state"] == "up"; }, 5000ms, 50ms));
     EXPECT_NE(peer(2, "node3")["incarnation"], before);

@@ -477,17 +477,24 @@ TEST_F(MetricsIntegrationTest, ARealPrometheusScrapesTheConfiguredMonitors) {
     EXPECT_EQ(query("up{job=\"ganesha-ha\"}")["data"]["result"][0]["value"][1], "1");
 
     // The shipped rules load and evaluate without errors.
+    const std::set<std::string> alerts{
+        "GaneshaNfsdDown",   "GaneshaNfsdHung",          "GaneshaNfsdHeartbeatMissing", "GaneshaHaDbusUnreachable",
+        "GaneshaHaPeerLost", "GaneshaHaFailoverTooLong", "GaneshaHaActionsFailing",     "GaneshaHaHeartbeatForgery",
+        "GaneshaHaDaemonDown"};
     json rule_groups;
     ASSERT_TRUE(lab::wait_until(
         [&] {
             const auto r = http_get(prom_port, "/api/v1/rules");
             rule_groups = json::parse(r.body, nullptr, false);
             if (rule_groups.is_discarded() || rule_groups["status"] != "success") return false;
-            int evaluated = 0;
+            std::set<std::string> evaluated;
+            int loaded = 0;
             for (const auto& g : rule_groups["data"]["groups"])
-                for (const auto& rule : g["rules"])
-                    if (rule["health"] == "ok") ++evaluated;
-            return evaluated == 7;
+                for (const auto& rule : g["rules"]) {
+                    ++loaded;
+                    if (rule["health"] == "ok") evaluated.insert(rule["name"].get<std::string>());
+                }
+            return loaded == 9 && evaluated == alerts;
         },
         10000ms, 200ms))
         << rule_groups.dump(2);

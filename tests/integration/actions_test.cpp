@@ -29,11 +29,7 @@ class WithGanesha : public ::testing::Test {
 protected:
     void SetUp() override {
         dbus.emplace(dir.path());
-        lab::GaneshaOptions g;
-        g.dir = dir.file("nfsd");
-        g.port = test_port();
-        g.dbus_address = dbus->address();
-        ganesha.emplace(g);
+        ganesha.emplace(lab::ganesha_on_bus(dir.file("nfsd"), test_port(), *dbus));
         ganesha->start();
         socket = dir.file("hactl.sock");
         config = dir.file("ganesha-ha.conf");

@@ -681,12 +681,9 @@ TEST_F(ClusterLive, SetupPlacesIsIdempotentReportsAndTeardownRestoresTheCib) {
 TEST(ClusterRefreshConfig, UpdatesTheLocalExportOverDbus) {
     lab::TempDir dir;
     lab::DbusDaemon bus(dir.path());
-    lab::GaneshaOptions g;
-    g.dir = dir.file("nfsd");
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    g.port = static_cast<std::uint16_t>(26000 + std::hash<std::string>{}(info->name()) % 1000);
-    g.dbus_address = bus.address();
-    lab::Ganesha ganesha(g);
+    lab::Ganesha ganesha(lab::ganesha_on_bus(
+        dir.file("nfsd"), static_cast<std::uint16_t>(26000 + std::hash<std::string>{}(info->name()) % 1000), bus));
     ganesha.start();
     const std::string config = lab::write_file(dir.file("ganesha-ha.conf"), conf_text(numbered(2)));
     const lab::Env env = {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}};

@@ -124,10 +124,7 @@ protected:
     }
 
     void start_ganesha(std::uint16_t n, const std::string& prefix = {}) {
-        lab::GaneshaOptions g;
-        g.dir = dir.file("nfsd");
-        g.port = static_cast<std::uint16_t>(22000 + n);
-        g.dbus_address = bus->address();
+        auto g = lab::ganesha_on_bus(dir.file("nfsd"), static_cast<std::uint16_t>(22000 + n), *bus);
         g.dbus_name_prefix = prefix;
         nfsd.emplace(g);
         nfsd->start();

@@ -165,11 +165,7 @@ class MetricsIntegrationTest : public ::testing::Test {
 protected:
     void SetUp() override {
         dbus.emplace(dir.path());
-        lab::GaneshaOptions g;
-        g.dir = dir.file("nfsd");
-        g.port = test_port(25000);
-        g.dbus_address = dbus->address();
-        ganesha.emplace(g);
+        ganesha.emplace(lab::ganesha_on_bus(dir.file("nfsd"), test_port(25000), *dbus));
         ganesha->start();
         metrics_port = test_port(26000);
         socket = dir.file("hactl.sock");

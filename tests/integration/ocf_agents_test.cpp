@@ -50,11 +50,7 @@ class OcfAgents : public ::testing::Test {
 protected:
     void SetUp() override {
         dbus.emplace(dir.path());
-        lab::GaneshaOptions g;
-        g.dir = dir.file("nfsd");
-        g.port = test_port();
-        g.dbus_address = dbus->address();
-        ganesha.emplace(g);
+        ganesha.emplace(lab::ganesha_on_bus(dir.file("nfsd"), test_port(), *dbus));
         ganesha->start();
         socket = dir.file("hactl.sock");
         const std::string config = dir.file("ganesha-ha.conf");

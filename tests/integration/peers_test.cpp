@@ -104,11 +104,8 @@ protected:
             const std::string d = dir.file("n" + std::to_string(n));
             fs::create_directories(d + "/attrs");
             bus[i].emplace(d);
-            lab::GaneshaOptions g;
-            g.dir = d + "/nfsd";
+            auto g = lab::ganesha_on_bus(d + "/nfsd", static_cast<std::uint16_t>(nfs_port + i), *bus[i]);
             g.bind_addr = address(n);
-            g.port = static_cast<std::uint16_t>(nfs_port + i);
-            g.dbus_address = bus[i]->address();
             ganesha[i].emplace(g);
             // Client records for the VIPs, so a take-ip grace lasts its
             // period instead of ending at once for lack of clients.

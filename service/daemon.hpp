@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include "actions/command_runner.hpp"
 #include "actions/grace_client.hpp"
@@ -65,6 +66,7 @@ private:
     void on_peer_down(const std::string& node, const std::string& why);
     std::optional<std::string> survivors_holding_grace() const;
     std::string survivors_without_grace() const;
+    std::pair<std::string, std::string> survivors_by_grace() const;
     void check_grace_confirmation();
     std::uint64_t request_grace(GraceEvent event, const std::string& address);
     nlohmann::json grace_command(GraceEvent event, const std::string& address);

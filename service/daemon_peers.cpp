@@ -161,27 +161,27 @@ void Daemon::on_peer_down(const std::string& node, const std::string& why) {
 // us: the VIP may go to any of them. Peers that are down or unknown cannot
 // take it and are not waited for; with none up, HA_GRACE_DELAY decides.
 std::optional<std::string> Daemon::survivors_holding_grace() const {
-    if (!heartbeats_) return std::nullopt;
-    std::string who;
-    for (const auto& peer : heartbeats_->peers()) {
-        if (peer.state != PeerState::up) continue;
-        if (std::find(peer.grace_held.begin(), peer.grace_held.end(), config_.node) == peer.grace_held.end())
-            return std::nullopt;
-        who += (who.empty() ? "" : ", ") + peer.node;
-    }
-    if (who.empty()) return std::nullopt;
-    return who;
+    const auto [holding, missing] = survivors_by_grace();
+    if (holding.empty() || !missing.empty()) return std::nullopt;
+    return holding;
 }
 
 // The live peers that do not (yet) report grace held for us.
-std::string Daemon::survivors_without_grace() const {
-    std::string who;
-    if (!heartbeats_) return who;
-    for (const auto& peer : heartbeats_->peers())
-        if (peer.state == PeerState::up &&
-            std::find(peer.grace_held.begin(), peer.grace_held.end(), config_.node) == peer.grace_held.end())
-            who += (who.empty() ? "" : ", ") + peer.node;
-    return who;
+std::string Daemon::survivors_without_grace() const { return survivors_by_grace().second; }
+
+// The peers that are up, as "a, b" lists: those reporting grace held for us,
+// and those not (yet).
+std::pair<std::string, std::string> Daemon::survivors_by_grace() const {
+    std::pair<std::string, std::string> split;
+    if (!heartbeats_) return split;
+    for (const auto& peer : heartbeats_->peers()) {
+        if (peer.state != PeerState::up) continue;
+        const bool holds =
+            std::find(peer.grace_held.begin(), peer.grace_held.end(), config_.node) != peer.grace_held.end();
+        std::string& list = holds ? split.first : split.second;
+        list += (list.empty() ? "" : ", ") + peer.node;
+    }
+    return split;
 }
 
 void Daemon::check_grace_confirmation() {

@@ -84,18 +84,18 @@ std::optional<Run> one_run(const std::string& scenario, lab::ClientProbe& probe)
         if (::kill(nfsd, scenario == "kill" ? SIGKILL : SIGSTOP) != 0) return std::nullopt;
     }
 
-    // The VIP's new home.
+    // The VIP's new home: the first time a survivor holds it.
     std::optional<long long> vip_up;
     int new_home = 0;
-    const auto end = std::chrono::steady_clock::now() + 30s;
-    while (!vip_up && std::chrono::steady_clock::now() < end) {
-        for (int n : {2, 3})
-            if (lab::holds_address(L.supervisor(n), vip_of(1))) {
-                vip_up = now_ns();
-                new_home = n;
-            }
-        std::this_thread::sleep_for(5ms);
-    }
+    lab::wait_until(
+        [&] {
+            const int owner = L.owner_of(vip_of(1));
+            if (owner != 2 && owner != 3) return false;
+            vip_up = now_ns();
+            new_home = owner;
+            return true;
+        },
+        30s, 5ms);
     const auto served = probe.served_after(fault, 30s);
 
     std::optional<long long> detected;

@@ -16,7 +16,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <fstream>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -172,7 +171,6 @@ protected:
     }
 
     int nodes() const { return nodes_wanted; }
-    std::string node(int n) const { return std::to_string(n); }
 
     // Every VIP on its own node and answering a client.
     void expect_all_home() {

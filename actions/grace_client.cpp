@@ -52,6 +52,14 @@ bool printable_token(std::string_view text) {
     return true;
 }
 
+// A client owner ("Linux NFSv4.1 host1"): printable, spaces allowed inside.
+bool printable_text(std::string_view text) {
+    if (text.front() == ' ' || text.back() == ' ') return false;
+    for (const char c : text)
+        if (c < ' ' || c >= 0x7f) return false;
+    return true;
+}
+
 }  // namespace
 
 GraceClient::GraceClient(std::shared_ptr<DbusConnection> connection, GraceClientOptions options)
@@ -83,7 +91,10 @@ std::string GraceClient::grace_argument(GraceEvent event, std::string_view addre
         case GraceEvent::release_ip:
         case GraceEvent::take_ip:
             // Empty would release (or take) every client: ganesha matches "" to all.
-            if (address.empty() || address.size() > kMaxAddress || !printable_token(address)) {
+            // release-ip also takes a client's owner string (ganesha matches
+            // the argument inside the owner), which may hold spaces.
+            if (address.empty() || address.size() > kMaxAddress ||
+                !(event == GraceEvent::release_ip ? printable_text(address) : printable_token(address))) {
                 problem = "grace event " + std::to_string(code) + " needs an address, not '" + std::string(address) + "'";
                 return {};
             }

@@ -51,6 +51,7 @@ struct Pipeline {
 
 enum class StepState { pending, running, succeeded, failed, skipped };
 enum class PipelineState { queued, running, succeeded, failed, superseded, duplicate };
+inline bool finished(PipelineState state) { return state != PipelineState::queued && state != PipelineState::running; }
 
 const char* to_string(StepState state);
 const char* to_string(PipelineState state);

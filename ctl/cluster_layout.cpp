@@ -133,8 +133,8 @@ Layout build_layout(const Config& config, const LayoutOptions& options) {
             primitive(vip_id(node), "ocf", "heartbeat", "IPaddr2", params, {{"resource-stickiness", "0"}},
                       {{"monitor", "10s", "20s"}}));
         add("resources", trigger_id(node),
-            primitive(trigger_id(node), "ocf", "heartbeat", "Dummy", {}, {{"resource-stickiness", "0"}},
-                      {{"monitor", "10s", "20s"}}));
+            primitive(trigger_id(node), "ocf", "ganesha", "ganesha_handover", {{"ip", vip}},
+                      {{"resource-stickiness", "0"}}, {{"monitor", "10s", "20s"}}));
     }
 
     const std::string grace(kGraceClone);

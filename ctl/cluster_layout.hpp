@@ -13,8 +13,8 @@
 //   per node N:                                  V-prefers-M: round robin, home n*1000, the next
 //   V  ocf:heartbeat:IPaddr2 (ip, cidr_netmask,    node in HA_CLUSTER_NODES order (n-1)*1000, ...,
 //      [nic]; monitor 10s; stickiness 0)           the node before home 1000 (fail-back: home wins)
-//   T  ocf:heartbeat:Dummy (monitor 10s;         V-with-T: colocation INFINITY
-//      stickiness 0)                             T-then-nfs-grace-clone: order, kind Optional
+//   T  ocf:ganesha:ganesha_handover (ip; monitor V-with-T: colocation INFINITY
+//      10s; stickiness 0)                        T-then-nfs-grace-clone: order, kind Optional
 //                                                nfs-grace-clone-then-V: order, Mandatory
 //   crm_config: ganesha-ha-options               T-then-V: order, Mandatory
 //     no-quorum-policy ignore (2 nodes) / stop (3+)

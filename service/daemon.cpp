@@ -100,10 +100,12 @@ Daemon::Daemon(asio::io_context& io, Config config, ConfigOverrides overrides)
       grace_client_(make_grace_client(dbus_, config_)),
       grace_steps_(grace_client_),
       failover_(config_, clock_, pipelines_, pacemaker_, &grace_steps_),
+      holders_(config_.layout.ha_vol_mnt),
       signals_(io, SIGTERM, SIGINT, SIGHUP) {
     build_heartbeats();  // a bad key file refuses start-up before anything is bound
     register_commands();
     register_peer_commands();
+    register_handover_commands();
     reconcile_timer_ = clock_.make_timer();
     server_ = std::make_unique<control::ControlServer>(
         io_, control::ServerOptions{config_.control_socket, control_gid_}, registry_);
@@ -239,10 +241,17 @@ void Daemon::on_monitor(const MonitorSession& monitor, Transition transition, co
     // restarted at once must answer them `rise` times again before the node
     // counts as healthy and takes its VIP back (else a crash loop fails back
     // to a ganesha that is still starting).
-    if (status.kind == "pid" && status.health == Health::unhealthy)
+    if (status.kind == "pid" && status.health == Health::unhealthy) {
         for (const auto& [name, other] : monitors_)
             if (other.get() != &monitor)
                 other->invalidate("server-exited", "ganesha.nfsd exited; its earlier answers no longer count");
+        // The grace it held went with it: a restarted ganesha must be put
+        // into grace again (take-vip must not answer "already").
+        if (!grace_held_.empty()) {
+            grace_held_.clear();
+            announce();
+        }
+    }
 }
 
 // Pipelines follow the node's verdict, not single monitors: a kill seen by
@@ -297,7 +306,10 @@ void Daemon::on_pipeline(const PipelineRecord& r, const StepRecord* step) {
         }
     }
     events_.add("action", r.name, message, fields);
-    if (!step) grace_pipeline_finished(r);
+    if (!step) {
+        take_pipeline_finished(r);
+        grace_pipeline_finished(r);
+    }
     // A failed pipeline for this node is retried through the reconcile check.
     if (!step && r.state == PipelineState::failed && r.target == config_.node && !stopping_)
         schedule_reconcile(kRetryAfterFailure);

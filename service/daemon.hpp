@@ -14,6 +14,7 @@
 #include "actions/grace_steps.hpp"
 #include "actions/pacemaker_actions.hpp"
 #include "actions/pipeline.hpp"
+#include "actions/vip_holders.hpp"
 #include "metrics/exporter.hpp"
 #include "metrics/metrics.hpp"
 #include "monitors/asio_clock.hpp"
@@ -75,6 +76,14 @@ private:
     void heartbeat_reload_notes(Config& fresh, std::vector<std::string>& notes) const;
     nlohmann::json peers_json() const;
 
+    // A VIP changing hands (service/daemon_handover.cpp).
+    void register_handover_commands();
+    nlohmann::json release_vip(const std::string& vip);
+    nlohmann::json take_vip(const std::string& vip);
+    void take_pipeline_finished(const PipelineRecord& record);
+    std::string recovery_dir() const;  // this node's v4recov on the shared volume
+    std::optional<std::string> node_of_vip(const std::string& vip) const;
+
     asio::io_context& io_;
     Config config_;
     ConfigOverrides overrides_;
@@ -103,6 +112,8 @@ private:
     std::map<std::string, HeldGrace> grace_held_;  // address -> take-ip grace that succeeded
     std::map<std::uint64_t, std::pair<GraceEvent, std::string>> grace_requests_;  // pipeline id -> what
     std::unique_ptr<Timer> grace_expiry_;
+    VipHolders holders_;
+    std::map<std::uint64_t, std::string> pending_takes_;  // grace pipeline id -> VIP to record as held
     std::optional<bool> nfsd_healthy_;  // last decided verdict, for edges
     std::unique_ptr<Timer> reconcile_timer_;
     asio::signal_set signals_;

@@ -44,8 +44,6 @@ double wall(TimePoint when, TimePoint now) {
 
 long long ms(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
 
-bool finished(PipelineState state) { return state != PipelineState::queued && state != PipelineState::running; }
-
 json drops_json(const DropCounts& drops) {
     json out = json::object();
     for (auto reason : kDropReasons) out[std::string(to_string(reason))] = drops[static_cast<std::size_t>(reason)];

@@ -120,6 +120,18 @@ std::uint64_t Failover::peer_grace(GraceEvent event, const std::string& address)
     return runner_.submit({"grace", "grace " + address, std::move(steps)});
 }
 
+std::uint64_t Failover::release_clients(const std::string& vip, const std::vector<std::string>& owners) {
+    std::vector<Step> steps;
+    for (const auto& owner : owners) {
+        if (!grace_) break;
+        for (auto& step : grace_->grace(GraceEvent::release_ip, owner)) {
+            step.attempts = config_.action_attempts;
+            steps.push_back(std::move(step));
+        }
+    }
+    return runner_.submit({"release-vip", "release " + vip, std::move(steps)});
+}
+
 }  // namespace gha
 
 namespace gha {

@@ -36,6 +36,8 @@ public:
     bool drained() const { return drained_; }
     // A peer went away: put the local ganesha into grace for its address.
     std::uint64_t peer_grace(GraceEvent event, const std::string& address);
+    // A VIP left this node: release-ip, one client owner at a time.
+    std::uint64_t release_clients(const std::string& vip, const std::vector<std::string>& owners);
     // A survivor confirmed it holds grace for us (peer heartbeats).
     void confirm_grace(const std::string& from);
     // Asked when the wait starts: a confirmation that is already there ends

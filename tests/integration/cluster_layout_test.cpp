@@ -561,7 +561,7 @@ protected:
             const auto r = node.exec({"mount", "--rbind", e.path().string(), rd + "/" + provider});
             ASSERT_EQ(r.exit_code, 0) << r.err;
         }
-        for (const char* agent : {"ganesha_nfsd", "ganesha_mon", "ganesha_grace"}) {
+        for (const char* agent : {"ganesha_nfsd", "ganesha_mon", "ganesha_grace", "ganesha_handover"}) {
             const std::string path =
                 lab::write_file(rd + "/ganesha/" + agent, "#!/bin/sh\nexec /usr/lib/ocf/resource.d/heartbeat/Dummy \"$@\"\n");
             fs::permissions(path, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |

@@ -1,0 +1,192 @@
+// Client state across VIP moves, as a real Linux NFSv4.1 client sees it.
+// lab/ganesha-lab brings up 3 nodes that export one shared directory
+// (FSAL VFS) with their NFS state on the shared volume; a User-Mode Linux
+// guest (lab/kernel-client) mounts node1's VIP, takes a lock on a file and
+// writes + fsyncs it every 10 ms. Each scenario fails something, lets the
+// VIP move and come back, and asserts what the application saw: no I/O
+// error, every record written reads back, its lock still held at the end
+// (another lock owner is refused), no lost-lock or reclaim failure in the
+// guest's kernel log; and on the way, that the node serving the VIP held the
+// client's lock on the backend and that the survivors were in grace before
+// the VIP arrived.
+//
+// Needs root. ctest label "lab" (RUN_SERIAL: the lab owns its namespaces,
+// 192.168.77.0/24 inside them and /tmp/ganesha-lab).
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/ganesha_lab.hpp"
+#include "tests/support/kernel_client.hpp"
+#include "tests/support/lab_cluster.hpp"
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+namespace lab = gha::lab;
+
+namespace {
+
+lab::LabCluster& cluster() {
+    static lab::LabCluster c(GHA_SOURCE_DIR, GHA_BINARY_DIR);
+    return c;
+}
+std::string vip(int node) { return lab::LabCluster::vip_of(node); }
+
+bool alive(pid_t pid) {
+    if (pid <= 0 || ::kill(pid, 0) != 0) return false;
+    const std::string stat = lab::read_file("/proc/" + std::to_string(pid) + "/stat");
+    const auto close = stat.rfind(')');
+    return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
+}
+
+class ClientState : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        cluster().run({"down"});
+        ASSERT_EQ(cluster().run({"up", "3"}, 240s), 0) << "the lab did not come up";
+    }
+    static void TearDownTestSuite() { cluster().run({"down"}); }
+
+    void SetUp() override {
+        if (cluster().nodes() != 3) GTEST_SKIP() << "no 3-node lab is up";
+        for (int n = 1; n <= 3; ++n) {
+            ASSERT_TRUE(cluster().wait_owner(vip(n), n, 60s)) << vip(n) << " is not home";
+            since_[n] = cluster().last_event(n);
+        }
+    }
+    // Repairs whatever the scenario broke, even when it failed half-way.
+    void TearDown() override {
+        if (cluster().nodes() != 3) return;
+        for (int n = 1; n <= 3; ++n) {
+            if (!alive(cluster().supervisor(n))) cluster().run({"revive-node", std::to_string(n)});
+            cluster().run({"resume-nfsd", std::to_string(n)});
+            if (!alive(cluster().pid_of(n, "nfsd"))) cluster().run({"restart-nfsd", std::to_string(n)});
+        }
+        for (int n = 1; n <= 3; ++n) cluster().wait_owner(vip(n), n, 60s);
+    }
+
+    // The VIP arrives on `to`; the monotonic time it was first seen there.
+    long long expect_moved(int vip_of, int to, std::chrono::milliseconds bound) {
+        const auto up = cluster().wait_owner(vip(vip_of), to, bound);
+        EXPECT_TRUE(up) << vip(vip_of) << " did not come up on node" << to << " (owner "
+                        << cluster().owner_of(vip(vip_of)) << ")";
+        return up.value_or(0);
+    }
+    void expect_grace_before(int vip_of, const std::vector<int>& survivors, long long vip_up) {
+        for (int s : survivors) {
+            const auto g = cluster().first_event(s, since_[s],
+                                                 [&](const json& e) { return lab::grace_confirmed_for(e, vip(vip_of)); });
+            ASSERT_TRUE(g) << "node" << s << " never confirmed grace for " << vip(vip_of);
+            EXPECT_LT(*g, vip_up) << "node" << s << " confirmed grace " << (*g - vip_up) / 1000000
+                                  << " ms after the VIP came up";
+        }
+    }
+    // The client writes again after `wall` and its lock is held on the backend.
+    void expect_served(lab::KernelClient& client, long long wall, const std::string& when) {
+        EXPECT_TRUE(client.wait_writing_after(wall, 40s)) << "the application made no progress " << when;
+        EXPECT_TRUE(lab::backend_lock_held(client.data_file())) << "nobody holds the client's lock " << when;
+    }
+    // What the application saw from start to stop.
+    void expect_kept(lab::KernelClient& client) {
+        const json r = client.stop();
+        ASSERT_TRUE(r.is_object()) << client.why();
+        EXPECT_TRUE(r["errors"].empty()) << "the application got errors: " << r["errors"].dump();
+        EXPECT_TRUE(r.value("lock_held", false)) << "another lock owner got the lock: " << r.dump();
+        EXPECT_GT(r.value("writes", 0), 0);
+        EXPECT_EQ(r.value("records_verified", -1), r.value("writes", 0)) << r.dump();
+        EXPECT_EQ(r.value("first_bad_record", 0), -1) << r.dump();
+        EXPECT_EQ(client.recovery_failures(), "") << "the guest kernel reported state recovery failures";
+        RecordProperty("max_stall_ms", std::to_string(r.value("max_stall_ms", -1)));
+        std::printf("    application's longest write stall: %lld ms\n", r.value("max_stall_ms", -1LL));
+    }
+
+    std::uint64_t since_[4] = {};
+};
+
+TEST_F(ClientState, NfsdKilledThenRestarted) {
+    lab::KernelClient client(cluster(), 1);
+    ASSERT_TRUE(client.start(vip(1))) << client.why();
+    ASSERT_EQ(cluster().run({"kill-nfsd", "1"}), 0);
+    const long long up = expect_moved(1, 2, 10s);
+    ASSERT_GT(up, 0);
+    expect_grace_before(1, {2, 3}, up);
+    expect_served(client, lab::wall_ms(), "after the VIP moved to node2");
+
+    ASSERT_EQ(cluster().run({"restart-nfsd", "1"}), 0);
+    ASSERT_GT(expect_moved(1, 1, 30s), 0);
+    expect_served(client, lab::wall_ms(), "after the fail-back");
+    expect_kept(client);
+}
+
+TEST_F(ClientState, NodeLostThenRevived) {
+    lab::KernelClient client(cluster(), 1);
+    ASSERT_TRUE(client.start(vip(1))) << client.why();
+    ASSERT_EQ(cluster().run({"kill-node", "1"}), 0);
+    const long long up = expect_moved(1, 2, 20s);
+    ASSERT_GT(up, 0);
+    expect_grace_before(1, {2, 3}, up);
+    expect_served(client, lab::wall_ms(), "after the VIP moved to node2");
+
+    ASSERT_EQ(cluster().run({"revive-node", "1"}), 0);
+    ASSERT_GT(expect_moved(1, 1, 60s), 0);
+    expect_served(client, lab::wall_ms(), "after the fail-back");
+    expect_kept(client);
+}
+
+// A client that first mounts VIP1 while node2 holds it has its record only
+// on node2: node1 must take grace for node2's records when VIP1 comes home,
+// and node2 must release the client before.
+TEST_F(ClientState, ClientMountedDuringFailoverKeepsItsLockThroughFailBack) {
+    ASSERT_EQ(cluster().run({"kill-nfsd", "1"}), 0);
+    ASSERT_GT(expect_moved(1, 2, 10s), 0);
+    lab::KernelClient client(cluster(), 2);
+    ASSERT_TRUE(client.start(vip(1))) << client.why();
+    expect_served(client, lab::wall_ms(), "on node2");
+
+    ASSERT_EQ(cluster().run({"restart-nfsd", "1"}), 0);
+    ASSERT_GT(expect_moved(1, 1, 30s), 0);
+    expect_served(client, lab::wall_ms(), "after the fail-back");
+    EXPECT_TRUE(cluster().first_event(2, since_[2], [](const json& e) {
+        return e.value("type", "") == "handover" && e.value("message", "").find("Linux NFSv4.1 kc2") != std::string::npos;
+    })) << "node2 did not release the client's state when VIP1 left";
+    expect_kept(client);
+}
+
+// node1 fails, then node2 (which took VIP1): VIP1 ends on node3, whose
+// ganesha must read node2's records (the client reclaimed there).
+TEST_F(ClientState, TwoFailuresInARowEndOnTheThirdNode) {
+    lab::KernelClient client(cluster(), 1);
+    ASSERT_TRUE(client.start(vip(1))) << client.why();
+    ASSERT_EQ(cluster().run({"kill-nfsd", "1"}), 0);
+    ASSERT_GT(expect_moved(1, 2, 10s), 0);
+    expect_served(client, lab::wall_ms(), "on node2");
+
+    ASSERT_EQ(cluster().run({"kill-nfsd", "2"}), 0);
+    ASSERT_GT(expect_moved(1, 3, 15s), 0);
+    ASSERT_GT(expect_moved(2, 3, 15s), 0);
+    expect_served(client, lab::wall_ms(), "on node3");
+
+    ASSERT_EQ(cluster().run({"restart-nfsd", "2"}), 0);
+    ASSERT_EQ(cluster().run({"restart-nfsd", "1"}), 0);
+    ASSERT_GT(expect_moved(2, 2, 30s), 0);
+    ASSERT_GT(expect_moved(1, 1, 30s), 0);
+    expect_served(client, lab::wall_ms(), "after both came back");
+    expect_kept(client);
+}
+
+// Restarting the HA daemon is not a failover: nothing moves, nothing is lost.
+TEST_F(ClientState, DaemonRestartMovesNothing) {
+    lab::KernelClient client(cluster(), 1);
+    ASSERT_TRUE(client.start(vip(1))) << client.why();
+    const pid_t had = cluster().pid_of(1, "had");
+    ASSERT_EQ(cluster().run({"kill-had", "1"}), 0);
+    EXPECT_TRUE(lab::wait_until([&] { return alive(cluster().pid_of(1, "had")) && cluster().pid_of(1, "had") != had; },
+                                20s))
+        << "the daemon was not restarted";
+    EXPECT_TRUE(lab::wait_until([&] { return !cluster().call(1, "version").is_null(); }, 10s));
+    EXPECT_EQ(cluster().owner_of(vip(1)), 1) << "VIP1 moved";
+    expect_served(client, lab::wall_ms(), "after the daemon restart");
+    expect_kept(client);
+}
+
+}  // namespace

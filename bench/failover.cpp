@@ -10,7 +10,15 @@
 // CLOCK_MONOTONIC event stamps and from pollers on this machine's monotonic
 // clock (the VIP: every 5 ms; the client: a probe every 10 ms).
 //
-// usage: failover BUILD_DIR [--runs K] [--scenarios kill,hang,node-loss] [--keep-lab] [--demo]
+// --kernel-client: a real Linux NFSv4.1 client (lab/kernel-client) holds a
+// lock on a file through node1's VIP and writes + fsyncs it every 10 ms
+// across each run and its fail-back; reported per scenario: the
+// application's longest write stall around the failover and around the
+// fail-back (p50/p95/max; stalls under 200 ms count as 200), and the lock
+// outcome of every run (kept: no I/O error, every record read back, the lock
+// still held, no lost-lock or reclaim failure in the guest's kernel log).
+//
+// usage: failover BUILD_DIR [--runs K] [--scenarios kill,hang,node-loss] [--kernel-client] [--keep-lab] [--demo]
 // --demo: one narrated kill and fail-back (scripts/demo). Exit 1 when a run
 // is incomplete or grace did not come first.
 // Needs root. Brings the lab up (3 nodes) unless one is up, and down at the end.
@@ -35,6 +43,7 @@
 
 #include "ctl/control_client.hpp"
 #include "tests/support/ganesha_lab.hpp"
+#include "tests/support/kernel_client.hpp"
 #include "tests/support/lab_cluster.hpp"
 
 using namespace std::chrono_literals;
@@ -54,6 +63,10 @@ std::string vip_of(int node) { return lab::LabCluster::vip_of(node); }
 struct Run {
     double detection = 0, grace = 0, vip = 0, client = 0;
     bool invariant = false;
+    // --kernel-client
+    double failover_stall = 0, failback_stall = 0;
+    bool lock_kept = false;
+    std::string lost;  // why the lock or data was not kept
 };
 
 struct Series {
@@ -136,6 +149,28 @@ std::optional<Run> one_run(const std::string& scenario, lab::ClientProbe& probe)
     return r;
 }
 
+// The application's view of one run, from the workload's result.
+void kernel_outcome(Run& r, const json& k, const std::string& recovery_failures, long long restored_at) {
+    if (!k.is_object()) {
+        r.lost = "no result from the kernel client";
+    } else {
+        r.failover_stall = r.failback_stall = 200;
+        for (const auto& s : k["stalls"]) {
+            const double len = static_cast<double>(s.value("to_ms", 0LL) - s.value("from_ms", 0LL));
+            double& which = s.value("from_ms", 0LL) < restored_at ? r.failover_stall : r.failback_stall;
+            which = std::max(which, len);
+        }
+        if (!k["errors"].empty()) r.lost = "I/O errors: " + k["errors"][0].dump();
+        else if (!k.value("lock_held", false)) r.lost = "another lock owner got the lock";
+        else if (k.value("records_verified", -1) != k.value("writes", 0)) r.lost = "records did not read back";
+        else if (!recovery_failures.empty()) r.lost = "guest kernel: " + recovery_failures;
+    }
+    r.lock_kept = r.lost.empty();
+    std::printf("  %-9s kernel client: failover stall %6.0f  fail-back stall %6.0f ms  %s\n", "", r.failover_stall,
+                r.failback_stall, r.lock_kept ? "lock and data kept" : ("LOST: " + r.lost).c_str());
+    std::fflush(stdout);
+}
+
 bool restore(const std::string& scenario) {
     if (scenario == "kill" && run_lab({"restart-nfsd", "1"}) != 0) return false;
     if (scenario == "hang" && run_lab({"resume-nfsd", "1"}) != 0) return false;
@@ -158,12 +193,14 @@ int main(int argc, char** argv) {
     std::string scenarios = "kill,hang,node-loss";
     bool keep = false;
     bool demo = false;
+    bool kernel = false;
     for (int i = 2; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--runs" && i + 1 < argc) runs = std::atoi(argv[++i]);
         else if (a == "--scenarios" && i + 1 < argc) scenarios = argv[++i];
         else if (a == "--keep-lab") keep = true;
         else if (a == "--demo") demo = true;
+        else if (a == "--kernel-client") kernel = true;
         else {
             std::fprintf(stderr, "failover: unknown option %s\n", a.c_str());
             return 2;
@@ -212,14 +249,30 @@ int main(int argc, char** argv) {
             std::printf("%s, %d runs\n", scenario.c_str(), runs);
             std::vector<Run> done;
             for (int i = 0; i < runs; ++i) {
+                std::optional<lab::KernelClient> client;
+                if (kernel) {
+                    client.emplace(*g_lab, 1);
+                    if (!client->start(vip_of(1))) {
+                        std::fprintf(stderr, "  kernel client: %s\n", client->why().c_str());
+                        ++failures;
+                        break;
+                    }
+                }
                 auto r = one_run(scenario, probe);
-                if (r) done.push_back(*r);
-                else ++failures;
+                const long long restored_at = lab::wall_ms();
+                if (client) client->wait_writing_after(lab::wall_ms(), 40s);
                 if (!restore(scenario)) {
                     std::fprintf(stderr, "failover: could not restore the lab after %s\n", scenario.c_str());
                     ++failures;
                     break;
                 }
+                if (client) {
+                    client->wait_writing_after(lab::wall_ms(), 40s);
+                    const json k = client->stop();
+                    if (r) kernel_outcome(*r, k, client->recovery_failures(), restored_at);
+                }
+                if (r) done.push_back(*r);
+                else ++failures;
             }
             results.emplace_back(scenario, done);
         }
@@ -239,6 +292,16 @@ int main(int argc, char** argv) {
             row("detected -> grace on all survivors", g);
             row("detected -> VIP up on new node", v);
             row("fault -> client served via VIP", c);
+            if (kernel) {
+                Series fo, fb;
+                int locks = 0;
+                for (const auto& r : done) fo.add(r.failover_stall), fb.add(r.failback_stall), locks += r.lock_kept;
+                row("kernel client: failover stall", fo);
+                row("kernel client: fail-back stall", fb);
+                std::printf("%-10s %-34s %d of %zu runs\n", scenario.c_str(), "kernel client: lock and data kept", locks,
+                            done.size());
+                if (locks != static_cast<int>(done.size())) ++failures;
+            }
             std::printf("%-10s %-34s %d of %zu runs\n", scenario.c_str(), "survivors in grace before VIP", kept, done.size());
             if (kept != static_cast<int>(done.size())) ++failures;
         }

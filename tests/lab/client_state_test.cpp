@@ -13,6 +13,9 @@
 // Needs root. ctest label "lab" (RUN_SERIAL: the lab owns its namespaces,
 // 192.168.77.0/24 inside them and /tmp/ganesha-lab).
 #include <signal.h>
+#include <sys/stat.h>
+
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -172,6 +175,59 @@ TEST_F(ClientState, TwoFailuresInARowEndOnTheThirdNode) {
     ASSERT_GT(expect_moved(1, 1, 30s), 0);
     expect_served(client, lab::wall_ms(), "after both came back");
     expect_kept(client);
+}
+
+// While the survivor is in grace for node1's clients, a new client's open and
+// lock of another file through the moved VIP is refused (NFS4ERR_GRACE; the
+// kernel retries it) and granted once grace ends. A record of a client that
+// never comes back keeps node2's grace for the whole Grace_Period, so the
+// window is not cut short by the first client's RECLAIM_COMPLETE.
+TEST_F(ClientState, NewLocksWaitForTheSurvivorsGraceToEnd) {
+    const std::string ghost = cluster().dir() + "/shared/nfs-ganesha/node1/nfs/ganesha/v4recov/" +
+                              "::ffff:192.168.77.250-(21:Linux NFSv4.1 kcghost)";
+    ASSERT_EQ(::mkdir(ghost.c_str(), 0700), 0) << ghost;
+    struct RemoveGhost {
+        std::string path;
+        ~RemoveGhost() { ::rmdir(path.c_str()); }
+    } remove{ghost};
+    lab::KernelClient holder(cluster(), 1);
+    ASSERT_TRUE(holder.start(vip(1))) << holder.why();
+    ASSERT_EQ(cluster().run({"kill-nfsd", "1"}), 0);
+    ASSERT_GT(expect_moved(1, 2, 10s), 0);
+
+    auto in_grace = [](int node) {
+        const auto r = lab::run_capture({cluster().script(), "exec", std::to_string(node), "dbus-send", "--system",
+                                         "--print-reply", "--dest=org.ganesha.nfsd", "/org/ganesha/nfsd/admin",
+                                         "org.ganesha.nfsd.admin.get_grace"},
+                                        5s);
+        return r.out.find("boolean true") != std::string::npos;  // the first boolean: in grace
+    };
+    ASSERT_TRUE(in_grace(2)) << "node2 is not in grace after taking VIP1";
+    // A new client mounts through the moved VIP and asks for a new lock.
+    lab::KernelClient newcomer(cluster(), 2);
+    std::optional<long long> grace_ended;
+    std::thread watch([&] {
+        if (lab::wait_until([&] { return !in_grace(2); }, 60s, 100ms)) grace_ended = lab::wall_ms();
+    });
+    const bool started = newcomer.start(vip(1));
+    watch.join();
+    ASSERT_TRUE(started) << newcomer.why();
+    ASSERT_TRUE(grace_ended) << "node2's grace did not end within 60 s";
+    const long long mounted = std::stoll("0" + lab::read_file(newcomer.dir() + "/ctl/mounted"));
+    const long long locked = std::stoll("0" + lab::read_file(newcomer.dir() + "/ctl/ready"));
+    EXPECT_LT(mounted, *grace_ended) << "the new client should have asked while node2 was in grace";
+    // Granted only once grace ended (100 ms: the poll's resolution).
+    EXPECT_GE(locked, *grace_ended - 100) << "a new lock was granted " << (*grace_ended - locked)
+                                           << " ms before node2's grace ended";
+    EXPECT_LT(locked, *grace_ended + 10000) << "the new lock came long after grace ended";
+    expect_served(holder, lab::wall_ms(), "after grace ended");
+
+    ::rmdir(ghost.c_str());  // before node1 restarts and would load it
+    ASSERT_EQ(cluster().run({"restart-nfsd", "1"}), 0);
+    ASSERT_GT(expect_moved(1, 1, 30s), 0);
+    expect_served(holder, lab::wall_ms(), "after the fail-back");
+    expect_kept(holder);
+    expect_kept(newcomer);
 }
 
 // Restarting the HA daemon is not a failover: nothing moves, nothing is lost.

@@ -173,7 +173,8 @@ void kernel_outcome(Run& r, const json& k, const std::string& recovery_failures,
 
 bool restore(const std::string& scenario) {
     if (scenario == "kill" && run_lab({"restart-nfsd", "1"}) != 0) return false;
-    if (scenario == "hang" && run_lab({"resume-nfsd", "1"}) != 0) return false;
+    // The hung server was fenced (HA_NFSD_FENCE=kill): start it again.
+    if (scenario == "hang" && run_lab({"restart-nfsd", "1"}) != 0) return false;
     if (scenario == "node-loss" && run_lab({"revive-node", "1"}) != 0) return false;
     // Fail-back: node1's VIP home again, and both survivors hear node1's
     // daemon again (else the next node loss would not be seen as one).

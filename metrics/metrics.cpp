@@ -46,8 +46,8 @@ const std::vector<std::string>& probe_failure_reasons(std::string_view kind) {
     return kOther;
 }
 
-// Step names are built in actions/pacemaker_actions.cpp, actions/grace_steps.cpp
-// and service/failover.cpp; tests/unit/metrics_test.cpp builds the real steps
+// Step names are built in actions/pacemaker_actions.cpp, actions/grace_steps.cpp,
+// actions/nfsd_fence.cpp and service/failover.cpp; tests/unit/metrics_test.cpp builds the real steps
 // and checks that none of them falls into "other".
 std::string action_label(std::string_view name) {
     if (name.starts_with("set ")) return "attrd-set";
@@ -57,12 +57,14 @@ std::string action_label(std::string_view name) {
     if (name.starts_with("confirm ") && name.find("grace") != std::string_view::npos) return "grace-confirm";
     if (name.starts_with("wait ") && name.find("grace") != std::string_view::npos) return "wait-grace";
     if (name == "grace" || name.starts_with("grace ")) return "grace";
+    if (name.starts_with("fence ")) return "fence";
     return "other";
 }
 
 const std::vector<std::string>& actions() {
-    static const std::vector<std::string> set{"attrd-set",     "attrd-delete", "trigger-create", "trigger-delete",
-                                              "grace",         "grace-confirm", "wait-grace",    "other"};
+    static const std::vector<std::string> set{"attrd-set",     "attrd-delete",  "trigger-create", "trigger-delete",
+                                              "grace",         "grace-confirm", "wait-grace",     "fence",
+                                              "other"};
     return set;
 }
 
@@ -187,6 +189,11 @@ Metrics::Metrics(std::string version, WallClock wall)
                            .Name("ganesha_ha_action_duration_seconds")
                            .Help("Time a pipeline step took, retries included, by action")
                            .Register(*registry_)),
+      nfsd_fenced_(BuildCounter()
+                       .Name("ganesha_ha_nfsd_fenced_total")
+                       .Help("Hung ganesha.nfsd processes killed by the fence step, exit confirmed")
+                       .Register(*registry_)
+                       .Add({})),
       pipeline_runs_(BuildCounter()
                          .Name("ganesha_ha_pipeline_runs_total")
                          .Help("Pipelines that ended, by pipeline and result")
@@ -351,6 +358,8 @@ void Metrics::pipeline_event(const PipelineRecord& record, const StepRecord* ste
     if (!contains(metric_labels::pipeline_results(), result)) return;
     pipeline_runs_.Add({{"pipeline", pipeline}, {"result", result}}).Increment();
 }
+
+void Metrics::nfsd_fenced() { nfsd_fenced_.Increment(); }
 
 void Metrics::control_request(const std::string& command) {
     auto it = command_series_.find(command);

@@ -87,6 +87,9 @@ public:
     // Pipelines: the PipelineRunner observer's calls, unchanged.
     void pipeline_event(const PipelineRecord& record, const StepRecord* step);
 
+    // The fence step killed a hung ganesha.nfsd and saw it exit.
+    void nfsd_fenced();
+
     // Control socket: one request (before dispatch).
     void control_request(const std::string& command);
 
@@ -127,6 +130,7 @@ private:
     prometheus::Family<prometheus::Counter>& actions_;
     prometheus::Family<prometheus::Counter>& action_failures_;
     prometheus::Family<prometheus::Histogram>& action_duration_;
+    prometheus::Counter& nfsd_fenced_;
     prometheus::Family<prometheus::Counter>& pipeline_runs_;
     prometheus::Family<prometheus::Gauge>& pipelines_running_;
     prometheus::Family<prometheus::Gauge>& peer_up_;

@@ -111,6 +111,7 @@ ProbeResult PidMonitor::watch(int pid) {
     pollfd p{fd, POLLIN, 0};
     exited_ = ::poll(&p, 1, 0) > 0;  // readable: already exited (a zombie counts)
     pidfd_.emplace(io_, fd);
+    pidfd_fd_ = fd;
     if (exited_) return ProbeResult::down("exited", who + " exited");
     wait_for_exit();
     return ProbeResult::ok(who);
@@ -131,6 +132,7 @@ void PidMonitor::close_pidfd() {
         pidfd_->close(ignored);
         pidfd_.reset();
     }
+    pidfd_fd_ = -1;
     exited_ = false;
 }
 

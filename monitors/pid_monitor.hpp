@@ -25,6 +25,10 @@ public:
     ~PidMonitor() override;
 
     std::optional<int> pid() const { return pid_; }
+    // The pidfd of the live process behind pid(), -1 when there is none or
+    // it exited: the one handle that cannot name a recycled pid. Borrowed:
+    // valid until the next probe, so dup it to keep it.
+    int pidfd() const { return pidfd_ && !exited_ ? pidfd_fd_ : -1; }
 
     // Exposed for unit tests: the content of a pid file, or nullopt.
     static std::optional<int> parse_pid(std::string_view text);
@@ -42,6 +46,7 @@ private:
     PidMonitorTarget target_;
     std::optional<int> pid_;
     std::optional<asio::posix::stream_descriptor> pidfd_;
+    int pidfd_fd_ = -1;  // pidfd_'s descriptor (asio's native_handle() is not const)
     bool exited_ = false;
 };
 

@@ -300,6 +300,7 @@ private:
     void set_nfsd_comm(const std::string& value, int line);
     void set_nfsd_address(const std::string& value, int line);
     void set_dbus_name(const std::string& value, int line);
+    void set_nfsd_fence(const std::string& value, int line);
     void set_event_log_size(const std::string& value, int line);
     void set_metrics_listen(const std::string& value, int line);
     void set_vol_mnt(const std::string& value, int line);
@@ -466,6 +467,8 @@ void Parser::assign(const std::string& key, const std::string& value, int line) 
         config_.action_timeout = bounded_duration(key, value, Millis{100}, Millis{120000}, line);
     } else if (key == "HA_ACTION_ATTEMPTS") {
         config_.action_attempts = parse_count(key, "value", value, line);
+    } else if (key == "HA_NFSD_FENCE") {
+        set_nfsd_fence(value, line);
     } else if (key == "HA_HEARTBEAT_KEY") {
         if (!value.empty() && value.front() != '/')
             fail(line, "HA_HEARTBEAT_KEY: " + quoted(value) + " is not an absolute path");
@@ -587,6 +590,12 @@ void Parser::set_dbus_name(const std::string& value, int line) {
         fail(line, "HA_DBUS_NAME: " + quoted(value) + " is not a valid D-Bus name");
     }
     config_.dbus_name = value;
+}
+
+void Parser::set_nfsd_fence(const std::string& value, int line) {
+    const auto mode = parse_fence_mode(value);
+    if (!mode) fail(line, "HA_NFSD_FENCE: " + quoted(value) + " must be kill or none");
+    config_.fence.mode = *mode;
 }
 
 void Parser::set_event_log_size(const std::string& value, int line) {
@@ -821,6 +830,9 @@ void Parser::finish() {
     }
     choose_node();
     finish_heartbeat();
+    // The fence is a pipeline step like the others: the same bounds.
+    config_.fence.timeout = config_.action_timeout;
+    config_.fence.attempts = config_.action_attempts;
 }
 
 void Parser::finish_heartbeat() {

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "actions/fence_settings.hpp"
+
 namespace gha {
 
 using Millis = std::chrono::milliseconds;
@@ -97,6 +99,8 @@ struct Config {
     Millis grace_delay{5000};     // upper bound on waiting for the survivors' grace
     Millis action_timeout{5000};  // per step attempt (attrd_updater, cibadmin, D-Bus)
     int action_attempts = 3;      // tries per step
+    // HA_NFSD_FENCE; its timeout and attempts are HA_ACTION_TIMEOUT/ATTEMPTS.
+    FenceSettings fence;
     // Keyed by monitor name: "pid", "rpc-null".
     std::map<std::string, MonitorSettings> monitors;
     HeartbeatConfig heartbeat;

@@ -99,7 +99,10 @@ Daemon::Daemon(asio::io_context& io, Config config, ConfigOverrides overrides)
       dbus_(std::make_shared<DbusConnection>(io)),
       grace_client_(make_grace_client(dbus_, config_)),
       grace_steps_(grace_client_),
-      failover_(config_, clock_, pipelines_, pacemaker_, &grace_steps_),
+      killer_(io, clock_),
+      fence_(config_.fence, killer_, [this] { return fence_target(); },
+             [this](const FenceReport& report) { on_fence(report); }),
+      failover_(config_, clock_, pipelines_, pacemaker_, &grace_steps_, &fence_),
       holders_(config_.layout.ha_vol_mnt),
       signals_(io, SIGTERM, SIGINT, SIGHUP) {
     build_heartbeats();  // a bad key file refuses start-up before anything is bound
@@ -270,6 +273,46 @@ void Daemon::react_to_verdict() {
     }
 }
 
+// What the fence step acts on, judged when it runs: the failover may have
+// begun seconds earlier, and the server may have recovered or exited since.
+// The pidfd is the pid monitor's, opened before it checked /proc/PID/comm,
+// so it names the very process the monitors judged.
+FenceTarget Daemon::fence_target() const {
+    FenceTarget target;
+    target.drained = failover_.drained();
+    const auto statuses = monitor_statuses();
+    const NfsdVerdict v = nfsd_verdict(statuses);
+    target.why = v.text;
+    if (v.code == NfsdVerdict::running) {
+        target.state = FenceTarget::State::healthy;
+    } else if (v.code == NfsdVerdict::not_running) {
+        target.state = FenceTarget::State::gone;
+    } else if (nfsd_hung(statuses)) {
+        auto it = monitors_.find("pid");
+        const auto* pid = it == monitors_.end() ? nullptr : dynamic_cast<const PidMonitor*>(it->second.get());
+        if (pid && pid->pid() && pid->pidfd() >= 0) {
+            target.state = FenceTarget::State::hung;
+            target.pid = *pid->pid();
+            target.pidfd = pid->pidfd();
+        }
+    }
+    return target;
+}
+
+void Daemon::on_fence(const FenceReport& report) {
+    using Fenced = FenceReport::Outcome;
+    if (report.outcome == Fenced::confirmed) metrics_.nfsd_fenced();
+    const char* outcome = report.outcome == Fenced::confirmed ? "exit-confirmed"
+                          : report.outcome == Fenced::timeout ? "timeout"
+                                                              : "failed";
+    // The step's own event and log line follow from on_pipeline; this one
+    // carries the pid and outcome as fields for tools.
+    events_.add("fence", "ganesha.nfsd", report.message,
+                {{"pid", report.pid},
+                 {"outcome", outcome},
+                 {"waited_ms", std::chrono::duration<double, std::milli>(report.waited).count()}});
+}
+
 // Every interval (sooner after a failed pipeline) the node's attributes are
 // compared with its state, as GlusterFS's ganesha_mon re-asserts them on
 // every monitor: they vanish when Pacemaker restarts, and a pipeline run
@@ -404,6 +447,7 @@ json Daemon::reload() {
     Config old = std::exchange(config_, std::move(fresh));
     events_.set_capacity(config_.event_log_size);
     failover_.update(config_);
+    fence_.update(config_.fence);
     build_monitors(old);
     metrics_.configure(config_);
     for (const auto& note : notes) log::warning(note);

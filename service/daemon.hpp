@@ -12,6 +12,8 @@
 #include "actions/command_runner.hpp"
 #include "actions/grace_client.hpp"
 #include "actions/grace_steps.hpp"
+#include "actions/nfsd_fence.hpp"
+#include "actions/process_killer.hpp"
 #include "actions/pacemaker_actions.hpp"
 #include "actions/pipeline.hpp"
 #include "actions/vip_holders.hpp"
@@ -49,6 +51,8 @@ private:
     std::shared_ptr<MonitorSession> make_monitor(const std::string& name);
     void on_monitor(const MonitorSession& monitor, Transition transition, const ProbeResult& result);
     void react_to_verdict();
+    FenceTarget fence_target() const;
+    void on_fence(const FenceReport& report);
     std::string metrics_text();  // peers' series brought up to date, then rendered
     void schedule_reconcile(std::chrono::milliseconds delay);
     void on_pipeline(const PipelineRecord& record, const StepRecord* step);
@@ -102,6 +106,8 @@ private:
     std::shared_ptr<DbusConnection> dbus_;
     std::shared_ptr<GraceClient> grace_client_;
     DbusGraceSteps grace_steps_;
+    PidfdKiller killer_;
+    NfsdFence fence_;
     Failover failover_;
     std::shared_ptr<PeerHeartbeats> heartbeats_;  // null: no HA_HEARTBEAT_KEY
     DropCounts reported_drops_{};                 // already added to the metrics

@@ -19,8 +19,8 @@ struct Failover::Waiter {
 };
 
 Failover::Failover(const Config& config, Clock& clock, PipelineRunner& runner,
-                   PacemakerActions& pacemaker, GraceSteps* grace)
-    : config_(config), clock_(clock), runner_(runner), pacemaker_(pacemaker), grace_(grace),
+                   PacemakerActions& pacemaker, GraceSteps* grace, NfsdFence* fence)
+    : config_(config), clock_(clock), runner_(runner), pacemaker_(pacemaker), grace_(grace), fence_(fence),
       waiter_(std::make_shared<Waiter>()) {
     waiter_->timer = clock_.make_timer();
 }
@@ -72,14 +72,21 @@ void Failover::confirm_grace(const std::string& from) {
     waiter_->finish(StepResult::ok("grace confirmed by " + from));
 }
 
-std::vector<Step> Failover::going_away_steps(bool trigger) {
+// The fence sits after the survivors hold grace (the kill frees the locks
+// only once a survivor can let their owners reclaim them) and before
+// ganesha-active goes (no client reaches the survivor before the locks are
+// free). A fence that fails ends the pipeline there: the VIP stays rather
+// than move to a server that would refuse its clients' reclaims.
+std::vector<Step> Failover::going_away_steps(bool failing) {
     const std::string& node = config_.node;
     std::vector<Step> steps{
         bounded(pacemaker_.delete_attribute(node, config_.grace_active_attr), config_),
         wait_for_survivors(),
-        bounded(pacemaker_.delete_attribute(node, config_.ganesha_active_attr), config_),
     };
-    if (trigger) steps.push_back(bounded(pacemaker_.create_trigger(node + "-dead_ip-1"), config_));
+    if (failing && fence_)
+        if (auto fence = fence_->step()) steps.push_back(std::move(*fence));
+    steps.push_back(bounded(pacemaker_.delete_attribute(node, config_.ganesha_active_attr), config_));
+    if (failing) steps.push_back(bounded(pacemaker_.create_trigger(node + "-dead_ip-1"), config_));
     return steps;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "actions/grace_steps.hpp"
+#include "actions/nfsd_fence.hpp"
 #include "actions/pacemaker_actions.hpp"
 #include "actions/pipeline.hpp"
 #include "service/config.hpp"
@@ -18,19 +19,22 @@ namespace gha {
 
 class Failover {
 public:
+    // `fence` may be null (no fence step, as with HA_NFSD_FENCE=none).
     Failover(const Config& config, Clock& clock, PipelineRunner& runner, PacemakerActions& pacemaker,
-             GraceSteps* grace);
+             GraceSteps* grace, NfsdFence* fence = nullptr);
     ~Failover();
 
     // Local nfsd down: clear grace-active, wait for the survivors' grace
-    // (ended early by confirm_grace(), at most HA_GRACE_DELAY), clear
+    // (ended early by confirm_grace(), at most HA_GRACE_DELAY), fence a hung
+    // nfsd (its locks must be free before the clients reclaim elsewhere; a
+    // fence that fails stops the pipeline here, the VIP stays), clear
     // ganesha-active (Pacemaker moves the VIP), create the trigger.
     std::uint64_t local_down(const std::string& why);
     // Local nfsd healthy again: grace-active=1, ganesha-active=1, delete the
     // trigger: the VIP fails back.
     std::uint64_t local_up(const std::string& why);
-    // Operator: the same order as local_down without anything being broken;
-    // local_up does not run while drained.
+    // Operator: the same order as local_down without anything being broken
+    // (no fence, no trigger); local_up does not run while drained.
     std::uint64_t drain();
     std::optional<std::uint64_t> undrain(bool nfsd_healthy);
     bool drained() const { return drained_; }
@@ -57,7 +61,7 @@ public:
     void update(const Config& config) { config_ = config; }
 
 private:
-    std::vector<Step> going_away_steps(bool trigger);
+    std::vector<Step> going_away_steps(bool failing);
     Step wait_for_survivors();
 
     Config config_;
@@ -65,6 +69,7 @@ private:
     PipelineRunner& runner_;
     PacemakerActions& pacemaker_;
     GraceSteps* grace_;
+    NfsdFence* fence_;
     bool drained_ = false;
     struct Waiter;
     std::shared_ptr<Waiter> waiter_;

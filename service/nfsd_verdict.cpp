@@ -29,4 +29,14 @@ NfsdVerdict nfsd_verdict(const std::vector<MonitorStatus>& monitors) {
     return {NfsdVerdict::running, "ganesha.nfsd is healthy"};
 }
 
+bool nfsd_hung(const std::vector<MonitorStatus>& monitors) {
+    if (nfsd_verdict(monitors).code != NfsdVerdict::failed) return false;
+    bool alive = false, judged = false;
+    for (const auto& m : monitors) {
+        if (m.kind == "pid") alive = m.health == Health::healthy;
+        else if (m.health == Health::unhealthy && m.last.reason != "server-exited") judged = true;
+    }
+    return alive && judged;
+}
+
 }  // namespace gha

@@ -21,4 +21,10 @@ bool means_not_running(const std::string& reason);
 
 NfsdVerdict nfsd_verdict(const std::vector<MonitorStatus>& monitors);
 
+// "Alive but not answering", what the fence acts on: the pid monitor sees
+// the process alive and another monitor judged that process unhealthy. A
+// health voided by an exit (server-exited) judged an earlier process, not
+// this one, so it does not count: a server that just restarted is not hung.
+bool nfsd_hung(const std::vector<MonitorStatus>& monitors);
+
 }  // namespace gha

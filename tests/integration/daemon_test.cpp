@@ -44,13 +44,7 @@ protected:
     }
 
     std::string config_text(const std::string& rpc_options) const {
-        return "# test cluster\n"
-               "HA_NAME=\"test\"\n"
-               "HA_CLUSTER_NODES=\"node1,node2\"\n"
-               "VIP_node1=\"192.0.2.1\"\n"
-               "VIP_node2=\"192.0.2.2\"\n"
-               "HA_NFSD_PIDFILE=\"" + ganesha->pidfile() + "\"\n"
-               "HA_NFSD_ADDRESS=\"127.0.0.1:" + std::to_string(ganesha->port()) + "\"\n"
+        return "# test cluster\n" + lab::had_config(*ganesha) +
                "HA_MONITOR_PID=\"interval=200ms\"\n"
                "HA_MONITOR_RPC_NULL=\"" + rpc_options + "\"\n";
     }

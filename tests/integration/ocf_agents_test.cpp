@@ -54,10 +54,7 @@ protected:
         ganesha->start();
         socket = dir.file("hactl.sock");
         const std::string config = dir.file("ganesha-ha.conf");
-        lab::write_file(config, "HA_NAME=test\nHA_CLUSTER_NODES=\"node1,node2\"\n"
-                                "VIP_node1=192.0.2.1\nVIP_node2=192.0.2.2\n"
-                                "HA_NFSD_PIDFILE=" + ganesha->pidfile() + "\n"
-                                "HA_NFSD_ADDRESS=127.0.0.1:" + std::to_string(ganesha->port()) + "\n"
+        lab::write_file(config, lab::had_config(*ganesha) +
                                 "HA_MONITOR_PID=\"interval=200ms\"\n"
                                 "HA_MONITOR_RPC_NULL=\"interval=200ms timeout=200ms\"\n"
                                 "HA_METRICS_LISTEN=off\n"

@@ -48,21 +48,6 @@ std::uint16_t test_port(std::uint16_t base) {
 std::string address(int node) { return "127.0.0." + std::to_string(node); }
 std::string vip(int node) { return "127.0.0.1" + std::to_string(node); }
 
-constexpr const char* kFakeAttrdUpdater = R"SH(#!/bin/sh
-# Test stand-in for attrd_updater (no cluster here): values kept as files.
-d="${GHA_FAKE_PACEMAKER:?}"; name=; op=; value=
-while [ $# -gt 0 ]; do
-  case "$1" in -n) name=$2; shift ;; -N) shift ;; -U) op=U; value=$2; shift ;; -D) op=D ;; -Q) op=Q ;; esac
-  shift
-done
-case $op in
-  U) printf %s "$value" > "$d/$name" ;;
-  D) rm -f "$d/$name" ;;
-  Q) printf 'name="%s" host="x" value="%s"\n' "$name" "$(cat "$d/$name" 2>/dev/null)" ;;
-esac
-exit 0
-)SH";
-
 std::string cluster_config(int node, const std::string& key, std::uint16_t hb_port, const lab::Ganesha& ganesha) {
     std::string c = "HA_NAME=peers\nHA_CLUSTER_NODES=\"node1,node2,node3,node4\"\n";
     for (int n = 1; n <= 4; ++n)
@@ -88,11 +73,7 @@ protected:
         ASSERT_EQ(keygen.exit_code, 0) << keygen.err;
         hb_port = test_port(30000);  // UDP
         const std::uint16_t nfs_port = test_port(31300);  // TCP, below the ephemeral range
-        fs::create_directories(dir.file("bin"));
-        lab::write_file(dir.file("bin/attrd_updater"), kFakeAttrdUpdater);
-        lab::write_file(dir.file("bin/cibadmin"), "#!/bin/sh\nexit 0\n");
-        ::chmod(dir.file("bin/attrd_updater").c_str(), 0755);
-        ::chmod(dir.file("bin/cibadmin").c_str(), 0755);
+        lab::install_fake_pacemaker(dir.file("bin"));
 
         // The test is node4: bound before the daemons start, so it hears them from the first datagram.
         capture.open(udp::v4());
@@ -102,7 +83,6 @@ protected:
         for (int i = 0; i < kNodes; ++i) {
             const int n = i + 1;
             const std::string d = dir.file("n" + std::to_string(n));
-            fs::create_directories(d + "/attrs");
             bus[i].emplace(d);
             auto g = lab::ganesha_on_bus(d + "/nfsd", static_cast<std::uint16_t>(nfs_port + i), *bus[i]);
             g.bind_addr = address(n);
@@ -119,9 +99,8 @@ protected:
             h.config = d + "/ganesha-ha.conf";
             h.node = "node" + std::to_string(n);
             h.socket = d + "/hactl.sock";
-            h.env = {{"DBUS_SYSTEM_BUS_ADDRESS", bus[i]->address()},
-                     {"GHA_FAKE_PACEMAKER", d + "/attrs"},
-                     {"PATH", dir.file("bin") + ":" + std::string(std::getenv("PATH") ? std::getenv("PATH") : "")}};
+            h.env = lab::fake_pacemaker_env(dir.file("bin"), d + "/attrs");
+            h.env.emplace("DBUS_SYSTEM_BUS_ADDRESS", bus[i]->address());
             had[i].emplace(h);
         }
         for (auto& h : had) h->start();

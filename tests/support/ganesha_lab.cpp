@@ -762,4 +762,46 @@ CliResult run_cli(const std::string& bindir, const std::string& socket, const st
     return run_capture(argv, deadline, env);
 }
 
+std::string had_config(const Ganesha& ganesha) {
+    return "HA_NAME=\"test\"\n"
+           "HA_CLUSTER_NODES=\"node1,node2\"\n"
+           "VIP_node1=\"192.0.2.1\"\n"
+           "VIP_node2=\"192.0.2.2\"\n"
+           "HA_NFSD_PIDFILE=\"" + ganesha.pidfile() + "\"\n"
+           "HA_NFSD_ADDRESS=\"" + ganesha.address() + ":" + std::to_string(ganesha.port()) + "\"\n";
+}
+
+// ---------------------------------------------------------------- fake Pacemaker
+
+namespace {
+constexpr const char* kFakeAttrdUpdater = R"SH(#!/bin/sh
+# Test stand-in for attrd_updater (no cluster here): values kept as files.
+d="${GHA_FAKE_PACEMAKER:?}"; name=; op=; value=
+while [ $# -gt 0 ]; do
+  case "$1" in -n) name=$2; shift ;; -N) shift ;; -U) op=U; value=$2; shift ;; -D) op=D ;; -Q) op=Q ;; esac
+  shift
+done
+case $op in
+  U) printf %s "$value" > "$d/$name" ;;
+  D) rm -f "$d/$name" ;;
+  Q) printf 'name="%s" host="x" value="%s"\n' "$name" "$(cat "$d/$name" 2>/dev/null)" ;;
+esac
+exit 0
+)SH";
+}  // namespace
+
+void install_fake_pacemaker(const std::string& bin_dir) {
+    fs::create_directories(bin_dir);
+    write_file(bin_dir + "/attrd_updater", kFakeAttrdUpdater);
+    write_file(bin_dir + "/cibadmin", "#!/bin/sh\nexit 0\n");
+    ::chmod((bin_dir + "/attrd_updater").c_str(), 0755);
+    ::chmod((bin_dir + "/cibadmin").c_str(), 0755);
+}
+
+Env fake_pacemaker_env(const std::string& bin_dir, const std::string& attrs_dir) {
+    fs::create_directories(attrs_dir);
+    const char* path = std::getenv("PATH");
+    return {{"GHA_FAKE_PACEMAKER", attrs_dir}, {"PATH", bin_dir + ":" + (path ? path : "/usr/sbin:/usr/bin:/sbin:/bin")}};
+}
+
 }  // namespace gha::lab

@@ -307,4 +307,18 @@ CliResult run_cli(const std::string& bindir, const std::string& socket, const st
 CliResult run_capture(const std::vector<std::string>& argv, std::chrono::milliseconds deadline,
                       const Env& env = {});
 
+// The ganesha-ha.conf lines a one-daemon test starts from: cluster
+// node1,node2 with documentation VIPs, watching `ganesha` (its pid file and
+// RPC address). Tests append their timings.
+std::string had_config(const Ganesha& ganesha);
+
+// No Pacemaker in the integration tests: small stand-ins for attrd_updater
+// (values kept as files, one per attribute, in the directory named by
+// GHA_FAKE_PACEMAKER) and cibadmin (always succeeds), so that ganesha-had's
+// pipelines run past their attribute steps. install_fake_pacemaker writes
+// them to bin_dir; fake_pacemaker_env is what ganesha-had needs to use them
+// with attributes under attrs_dir (created).
+void install_fake_pacemaker(const std::string& bin_dir);
+Env fake_pacemaker_env(const std::string& bin_dir, const std::string& attrs_dir);
+
 }  // namespace gha::lab

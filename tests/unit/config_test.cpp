@@ -830,6 +830,31 @@ TEST(Config, ActionKeysAreReadAndChecked) {
     EXPECT_CONFIG_ERROR(std::string(kMinimal) + "HA_GANESHA_ACTIVE_ATTR=\"a b\"\n", 5, "not a valid attribute name");
 }
 
+// A hung ganesha.nfsd is killed before its VIP moves unless HA_NFSD_FENCE=none;
+// the step is bounded like every other action.
+TEST(Config, NfsdFenceDefaultsToKillWithTheActionBounds) {
+    const Config c = parse(kMinimal);
+    EXPECT_EQ(c.fence.mode, FenceMode::kill);
+    EXPECT_EQ(c.fence.timeout, 5000ms);
+    EXPECT_EQ(c.fence.attempts, 3);
+    const Config none = parse(std::string(kMinimal) + "HA_NFSD_FENCE=none\nHA_ACTION_TIMEOUT=750ms\n"
+                                                      "HA_ACTION_ATTEMPTS=2\n");
+    EXPECT_EQ(none.fence.mode, FenceMode::none);
+    EXPECT_EQ(none.fence.timeout, 750ms);
+    EXPECT_EQ(none.fence.attempts, 2);
+    EXPECT_EQ(parse(std::string(kMinimal) + "HA_NFSD_FENCE=\"kill\"\n").fence.mode, FenceMode::kill);
+}
+
+TEST(Config, NfsdFenceRejectsAnythingButKillOrNone) {
+    for (const char* bad : {"KILL", "yes", "off", "", "kill none", "sigkill"}) {
+        SCOPED_TRACE(bad);
+        EXPECT_CONFIG_ERROR(std::string(kMinimal) + "HA_NFSD_FENCE='" + bad + "'\n", 5,
+                            "HA_NFSD_FENCE: '" + std::string(bad) + "' must be kill or none");
+    }
+    const ConfigError e = parse_error(std::string(kMinimal) + "HA_NFSD_FENCE=stonith\n");
+    EXPECT_EQ(std::string(e.what()), "test.conf:5: HA_NFSD_FENCE: 'stonith' must be kill or none");
+}
+
 // --- peer heartbeats ------------------------------------------------------------
 
 TEST(ConfigHeartbeat, OffWithoutAKeyWithDocumentedDefaults) {

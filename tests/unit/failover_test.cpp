@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/fake_clock.hpp"
+#include "tests/support/scripted_killer.hpp"
 
 namespace gha {
 namespace {
@@ -130,6 +131,162 @@ TEST_F(FailoverTest, UndrainOfAnUnhealthyNodeDoesNotBringTheVipBack) {
     clock.advance(5000ms);
     EXPECT_FALSE(failover.undrain(false).has_value());
     EXPECT_EQ(runner.values["ganesha-active"], "");
+}
+
+
+// The fence: a hung nfsd is killed after the survivors hold grace and before
+// ganesha-active goes, decided by what the monitors say when the step runs.
+class FenceTest : public FailoverTest {
+protected:
+    FenceTest() {
+        target.state = FenceTarget::State::hung;
+        target.pid = 4242;
+        target.pidfd = 17;
+        target.why = "rpc-null: timeout";
+        settings.timeout = 1000ms;
+        settings.attempts = 2;
+    }
+    NfsdFence& fence() {
+        if (!fence_)
+            fence_.emplace(settings, killer, [this] { return target; },
+                           [this](const FenceReport& r) { reports.push_back(r); });
+        return *fence_;
+    }
+    Failover& fenced() {
+        if (!fenced_) fenced_.emplace(config, clock, pipelines, pacemaker, nullptr, &fence());
+        return *fenced_;
+    }
+    const StepRecord& step(std::uint64_t id, const std::string& name) {
+        static const StepRecord none{"(absent)"};
+        record = *pipelines.record(id);
+        for (const auto& s : record.steps)
+            if (s.name == name) return s;
+        return none;
+    }
+    FenceSettings settings;
+    FenceTarget target;
+    std::vector<std::string> kill_log;
+    test::ScriptedKiller killer{clock, kill_log};
+    std::vector<FenceReport> reports;
+    PipelineRecord record;
+    std::optional<NfsdFence> fence_;
+    std::optional<Failover> fenced_;
+};
+
+TEST_F(FenceTest, AHungNfsdIsKilledAfterTheSurvivorsGraceAndBeforeTheVipIsReleased) {
+    const auto id = fenced().local_down("rpc-null: timeout");
+    clock.advance(4999ms);
+    EXPECT_TRUE(kill_log.empty()) << "killed before the survivors had time for grace";
+    clock.advance(1ms);
+    ASSERT_EQ(kill_log, (std::vector<std::string>{"kill pidfd 17"}));
+    EXPECT_EQ(changes(), (std::vector<std::string>{"grace-active -D"})) << "the VIP left before the exit was confirmed";
+    clock.advance(30ms);  // the exit
+    EXPECT_EQ(changes(), (std::vector<std::string>{"grace-active -D", "ganesha-active -D", "cibadmin -C"}));
+    EXPECT_EQ(pipelines.record(id)->state, PipelineState::succeeded);
+    std::vector<std::string> names;
+    const PipelineRecord done = *pipelines.record(id);  // a copy: the loop must not outlive it
+    for (const auto& s : done.steps) names.push_back(s.name);
+    EXPECT_EQ(names, (std::vector<std::string>{"delete grace-active", "wait for survivors' grace", "fence ganesha.nfsd",
+                                               "delete ganesha-active", "create trigger node1-dead_ip-1"}));
+    EXPECT_EQ(step(id, "fence ganesha.nfsd").detail, "fenced ganesha.nfsd pid 4242: exit confirmed after 30 ms");
+    ASSERT_EQ(reports.size(), 1u);
+    EXPECT_EQ(reports[0].pid, 4242);
+    EXPECT_EQ(reports[0].outcome, FenceReport::Outcome::confirmed);
+}
+
+TEST_F(FenceTest, WithFenceNoneTheStepIsAbsent) {
+    settings.mode = FenceMode::none;
+    const auto id = fenced().local_down("test");
+    clock.advance(5000ms);
+    EXPECT_EQ(changes(), (std::vector<std::string>{"grace-active -D", "ganesha-active -D", "cibadmin -C"}));
+    EXPECT_EQ(killer.kills, 0);
+    EXPECT_EQ(pipelines.record(id)->steps.size(), 4u);
+    EXPECT_EQ(step(id, "fence ganesha.nfsd").name, "(absent)");
+}
+
+TEST_F(FenceTest, AProcessThatAlreadyExitedIsNotSignalled) {
+    target.state = FenceTarget::State::gone;
+    target.why = "pid: pid 4242 exited";
+    const auto id = fenced().local_down("test");
+    clock.advance(5000ms);
+    EXPECT_EQ(killer.kills, 0);
+    EXPECT_EQ(step(id, "fence ganesha.nfsd").state, StepState::succeeded);
+    EXPECT_NE(step(id, "fence ganesha.nfsd").detail.find("already gone"), std::string::npos);
+    EXPECT_EQ(changes(), (std::vector<std::string>{"grace-active -D", "ganesha-active -D", "cibadmin -C"}));
+    EXPECT_TRUE(reports.empty());
+}
+
+// It exited between the verdict and the signal: the pidfd says so first.
+TEST_F(FenceTest, AnExitRacingTheSignalIsAlreadyGone) {
+    killer.gone = true;
+    const auto id = fenced().local_down("test");
+    clock.advance(5000ms);
+    EXPECT_EQ(step(id, "fence ganesha.nfsd").detail, "ganesha.nfsd pid 4242 already gone");
+    EXPECT_EQ(pipelines.record(id)->state, PipelineState::succeeded);
+}
+
+TEST_F(FenceTest, ADrainedNodeIsNeverFenced) {
+    const auto drain = fenced().drain();
+    clock.advance(5000ms);
+    EXPECT_EQ(step(drain, "fence ganesha.nfsd").name, "(absent)") << "a drain is not a failure";
+    // Drained, then the nfsd hangs: the VIP is already away, and a stopped
+    // process may be an operator's debugger.
+    target.drained = true;
+    const auto down = fenced().local_down("rpc-null: timeout");
+    clock.advance(5000ms);
+    EXPECT_EQ(killer.kills, 0);
+    EXPECT_EQ(step(down, "fence ganesha.nfsd").detail, "node is drained: ganesha.nfsd not fenced");
+}
+
+TEST_F(FenceTest, AServerThatRecoveredDuringTheWaitIsNotFenced) {
+    const auto id = fenced().local_down("rpc-null: timeout");
+    clock.advance(2000ms);
+    target.state = FenceTarget::State::healthy;  // answered again while the survivors took grace
+    clock.advance(3000ms);
+    EXPECT_EQ(killer.kills, 0);
+    EXPECT_EQ(step(id, "fence ganesha.nfsd").detail, "ganesha.nfsd is healthy again: not fenced");
+}
+
+// A process that does not die (uninterruptible sleep in the backend) still
+// holds its locks: the pipeline stops before the VIP moves and says why.
+TEST_F(FenceTest, AFenceThatTimesOutStopsThePipelineAndTheVipStays) {
+    killer.exit_after.reset();
+    const auto id = fenced().local_down("rpc-null: timeout");
+    clock.advance(5000ms + 1000ms + 200ms + 1000ms);  // wait, attempt, backoff, attempt
+    EXPECT_EQ(killer.kills, 2);
+    const auto& fence = step(id, "fence ganesha.nfsd");
+    EXPECT_EQ(fence.state, StepState::failed);
+    EXPECT_EQ(fence.attempts, 2);
+    EXPECT_EQ(fence.detail, "fence of ganesha.nfsd pid 4242: SIGKILL sent, no exit within 1000 ms");
+    EXPECT_EQ(pipelines.record(id)->state, PipelineState::failed);
+    EXPECT_EQ(step(id, "delete ganesha-active").state, StepState::skipped);
+    EXPECT_EQ(changes(), (std::vector<std::string>{"grace-active -D"})) << "the VIP was released without the fence";
+    ASSERT_EQ(reports.size(), 2u);
+    EXPECT_EQ(reports[1].outcome, FenceReport::Outcome::timeout);
+}
+
+// Every attempt asks again: an exit seen between two attempts ends the fence.
+TEST_F(FenceTest, EachAttemptJudgesAgain) {
+    killer.exit_after.reset();
+    const auto id = fenced().local_down("rpc-null: timeout");
+    clock.advance(5000ms + 1000ms);
+    EXPECT_EQ(killer.kills, 1);
+    target.state = FenceTarget::State::gone;
+    clock.advance(200ms);
+    EXPECT_EQ(killer.kills, 1);
+    EXPECT_EQ(step(id, "fence ganesha.nfsd").state, StepState::succeeded);
+    EXPECT_EQ(pipelines.record(id)->state, PipelineState::succeeded);
+    EXPECT_EQ(runner.values["ganesha-active"], "");
+}
+
+TEST_F(FenceTest, NoProcessJudgedHungIsNotFenced) {
+    target.state = FenceTarget::State::unknown;
+    target.pidfd = -1;
+    target.why = "rpc-null: not probed yet";
+    const auto id = fenced().local_down("operator request");
+    clock.advance(5000ms);
+    EXPECT_EQ(killer.kills, 0);
+    EXPECT_EQ(step(id, "fence ganesha.nfsd").detail, "no ganesha.nfsd process judged hung (rpc-null: not probed yet): not fenced");
 }
 
 }  // namespace

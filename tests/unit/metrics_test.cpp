@@ -19,6 +19,7 @@
 #include "metrics/exporter.hpp"
 #include "service/failover.hpp"
 #include "tests/support/fake_clock.hpp"
+#include "tests/support/scripted_killer.hpp"
 
 namespace gha {
 namespace {
@@ -115,6 +116,7 @@ TEST_F(MetricsTest, EveryConfiguredSeriesExistsFromStartUp) {
     }
     for (const auto& reason : metric_labels::heartbeat_drop_reasons())
         EXPECT_EQ(s.at("ganesha_ha_heartbeats_dropped_total{reason=\"" + reason + "\"}"), 0);
+    EXPECT_EQ(s.at("ganesha_ha_nfsd_fenced_total"), 0);
     for (const std::string command : {"status", "metrics", "unknown"})
         EXPECT_EQ(s.at("ganesha_ha_control_requests_total{command=\"" + command + "\"}"), 0);
 }
@@ -255,11 +257,20 @@ TEST_F(MetricsTest, RealPipelineStepsMapToKnownActions) {
                                  for (const auto& s : r.steps) step_names.insert(s.name);
                                  metrics.pipeline_event(r, step);
                              }};
-    Failover failover{config, clock, pipelines, pacemaker, nullptr};
+    std::vector<std::string> kills;
+    test::ScriptedKiller killer{clock, kills};
+    NfsdFence fence{FenceSettings{}, killer, [] {
+                        FenceTarget hung{FenceTarget::State::hung};
+                        hung.pid = 4242;
+                        hung.pidfd = 17;
+                        return hung;
+                    }};
+    Failover failover{config, clock, pipelines, pacemaker, nullptr, &fence};
 
     failover.local_down("test");
     EXPECT_EQ(now().at("ganesha_ha_pipelines_running{pipeline=\"nfsd-down\"}"), 1);
     clock.advance(1000ms);  // the wait for the survivors ends at HA_GRACE_DELAY
+    clock.advance(30ms);    // the fenced process exits
     failover.local_up("test");
     failover.drain();
     clock.advance(1000ms);
@@ -278,7 +289,7 @@ TEST_F(MetricsTest, RealPipelineStepsMapToKnownActions) {
         labels.insert(metric_labels::action_label(name));
     }
     EXPECT_EQ(labels, (std::set<std::string>{"attrd-set", "attrd-delete", "trigger-create", "trigger-delete",
-                                             "grace", "grace-confirm", "wait-grace"}));
+                                             "grace", "grace-confirm", "wait-grace", "fence"}));
 
     const auto s = now();
     EXPECT_EQ(s.at("ganesha_ha_pipeline_runs_total{pipeline=\"nfsd-down\",result=\"succeeded\"}"), 1);
@@ -291,6 +302,10 @@ TEST_F(MetricsTest, RealPipelineStepsMapToKnownActions) {
     EXPECT_EQ(s.at("ganesha_ha_actions_total{action=\"attrd-delete\"}"), 4);  // nfsd-down and drain, 2 each
     EXPECT_EQ(s.at("ganesha_ha_actions_total{action=\"wait-grace\"}"), 2);
     EXPECT_EQ(s.at("ganesha_ha_actions_total{action=\"trigger-create\"}"), 1);
+    EXPECT_EQ(s.at("ganesha_ha_actions_total{action=\"fence\"}"), 1);  // nfsd-down only, not drain
+    EXPECT_EQ(s.at("ganesha_ha_action_failures_total{action=\"fence\"}"), 0);
+    metrics.nfsd_fenced();  // the daemon's call when the exit is confirmed
+    EXPECT_EQ(now().at("ganesha_ha_nfsd_fenced_total"), 1);
     EXPECT_EQ(s.at("ganesha_ha_actions_total{action=\"trigger-delete\"}"), 1);
     EXPECT_EQ(s.at("ganesha_ha_actions_total{action=\"attrd-set\"}"), 4);
     EXPECT_EQ(s.at("ganesha_ha_action_failures_total{action=\"attrd-set\"}"), 0);

@@ -32,6 +32,20 @@ TEST(NfsdVerdict, AHungServerIsFailedNotStopped) {
     EXPECT_NE(v.text.find("timeout"), std::string::npos);
 }
 
+TEST(NfsdVerdict, HungMeansALiveProcessThatAProbeJudgedUnhealthy) {
+    EXPECT_TRUE(nfsd_hung({monitor("pid", Health::healthy), monitor("rpc-null", Health::unhealthy, "timeout")}));
+    EXPECT_TRUE(nfsd_hung({monitor("pid", Health::healthy), monitor("rpc-null", Health::healthy),
+                           monitor("dbus-heartbeat", Health::unhealthy, "no-heartbeat")}));
+    // Gone, healthy, or no pid monitor to vouch that a process is there.
+    EXPECT_FALSE(nfsd_hung({monitor("pid", Health::unhealthy, "exited"), monitor("rpc-null", Health::unhealthy, "timeout")}));
+    EXPECT_FALSE(nfsd_hung({monitor("pid", Health::healthy), monitor("rpc-null", Health::healthy)}));
+    EXPECT_FALSE(nfsd_hung({monitor("rpc-null", Health::unhealthy, "timeout")}));
+    // A restarted server whose probes were voided by the old one's exit has
+    // not been judged yet.
+    EXPECT_FALSE(nfsd_hung({monitor("pid", Health::healthy), monitor("rpc-null", Health::unhealthy, "server-exited")}));
+    EXPECT_FALSE(nfsd_hung({monitor("pid", Health::healthy), monitor("rpc-null", Health::unknown)}));
+}
+
 TEST(NfsdVerdict, RefusedMeansNotRunningOnlyWithoutALiveProcess) {
     EXPECT_EQ(nfsd_verdict({monitor("pid", Health::healthy), monitor("rpc-null", Health::unhealthy, "refused")}).code,
               NfsdVerdict::failed);

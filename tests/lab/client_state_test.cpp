@@ -121,6 +121,27 @@ TEST_F(ClientState, NfsdKilledThenRestarted) {
     expect_kept(client);
 }
 
+// A hung (SIGSTOPped) ganesha.nfsd still holds its clients' locks on the
+// backend: it is fenced (killed, exit confirmed) after the survivors hold
+// grace and before the VIP moves, so the client's reclaim on node2 succeeds.
+TEST_F(ClientState, NfsdHungIsFencedThenRestarted) {
+    lab::KernelClient client(cluster(), 1);
+    ASSERT_TRUE(client.start(vip(1))) << client.why();
+    ASSERT_EQ(cluster().run({"hang-nfsd", "1"}), 0);
+    const long long up = expect_moved(1, 2, 15s);
+    ASSERT_GT(up, 0);
+    const auto fenced = cluster().first_event(1, since_[1], [](const json& e) { return e.value("type", "") == "fence"; });
+    ASSERT_TRUE(fenced) << "the hung ganesha.nfsd was not fenced";
+    EXPECT_LT(*fenced, up) << "the VIP moved before the hung server was fenced";
+    expect_grace_before(1, {2, 3}, up);
+    expect_served(client, lab::wall_ms(), "after the VIP moved to node2");
+
+    ASSERT_EQ(cluster().run({"restart-nfsd", "1"}), 0);
+    ASSERT_GT(expect_moved(1, 1, 30s), 0);
+    expect_served(client, lab::wall_ms(), "after the fail-back");
+    expect_kept(client);
+}
+
 TEST_F(ClientState, NodeLostThenRevived) {
     lab::KernelClient client(cluster(), 1);
     ASSERT_TRUE(client.start(vip(1))) << client.why();

@@ -102,6 +102,7 @@ Daemon::Daemon(asio::io_context& io, Config config, ConfigOverrides overrides)
       failover_(config_, clock_, pipelines_, pacemaker_, &grace_steps_),
       signals_(io, SIGTERM, SIGINT, SIGHUP) {
     build_heartbeats();  // a bad key file refuses start-up before anything is bound
+    load_server_scope();  // never refuses: an unknown scope is a warning event
     register_commands();
     register_peer_commands();
     reconcile_timer_ = clock_.make_timer();
@@ -394,6 +395,7 @@ json Daemon::reload() {
     failover_.update(config_);
     build_monitors(old);
     metrics_.configure(config_);
+    load_server_scope();
     for (const auto& note : notes) log::warning(note);
     events_.add("daemon", "config", "reloaded", {{"notes", notes}});
     return answer(control::success, "configuration reloaded", {{"notes", notes}});

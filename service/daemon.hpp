@@ -75,6 +75,13 @@ private:
     void heartbeat_reload_notes(Config& fresh, std::vector<std::string>& notes) const;
     nlohmann::json peers_json() const;
 
+    // NFSv4 server scope (service/daemon_scope.cpp).
+    void load_server_scope();
+    bool scope_mismatch(const PeerStatus& peer) const;
+    void note_peer_scope(const PeerStatus& peer);  // an event when its mismatch changes
+    nlohmann::json scope_json(const PeerStatus& peer) const;
+    nlohmann::json local_scope_json() const;
+
     asio::io_context& io_;
     Config config_;
     ConfigOverrides overrides_;
@@ -103,6 +110,11 @@ private:
     std::map<std::string, HeldGrace> grace_held_;  // address -> take-ip grace that succeeded
     std::map<std::uint64_t, std::pair<GraceEvent, std::string>> grace_requests_;  // pipeline id -> what
     std::unique_ptr<Timer> grace_expiry_;
+    std::optional<std::string> server_scope_;       // from HA_GANESHA_CONF; nullopt: unknown
+    std::uint64_t scope_fingerprint_ = 0;           // 0: unknown
+    std::string scope_problem_;                     // why it is unknown
+    bool scope_loaded_ = false;
+    std::map<std::string, bool> scope_mismatch_;    // peer -> last reported mismatch
     std::optional<bool> nfsd_healthy_;  // last decided verdict, for edges
     std::unique_ptr<Timer> reconcile_timer_;
     asio::signal_set signals_;

@@ -24,6 +24,7 @@
 #include <system_error>
 
 #include "ctl/run_command.hpp"
+#include "ganesha_conf/check.hpp"
 
 namespace gha::cluster {
 namespace {
@@ -38,31 +39,38 @@ constexpr int kOldData = 103;    // CRM_EX_OLD: the CIB changed since we read it
 constexpr int kDigest = 104;     // CRM_EX_DIGEST
 constexpr int kApplyAttempts = 5;
 constexpr std::size_t kMaxConfigBytes = 1024 * 1024;
-constexpr const char* kDefaultGaneshaConf = "/etc/ganesha/ganesha.conf";
 
 constexpr const char* kHelp = R"(usage: ganesha-hactl cluster [--config PATH] [--json] [--wait SECONDS] SUBCOMMAND [ARGS]
 
 Subcommands (ganesha-ha.conf: --config, default /etc/ganesha/ganesha-ha.conf):
   show-cib               print the CIB layout (resources, constraints, properties) setup applies
-  setup                  apply the layout to the running cluster (idempotent), set no-quorum-policy,
-                         wait until every resource is placed
+  setup                  check this node's ganesha.conf (--ganesha-conf PATH, default HA_GANESHA_CONF or
+                         /etc/ganesha/ganesha.conf; see `ganesha-hactl ganesha-conf check`) and refuse when
+                         clients would lose their state on failover; then apply the layout to the running
+                         cluster (idempotent), set no-quorum-policy, wait until every resource is placed
   teardown               remove exactly what setup created (the objects listed in tag ganesha-ha)
   add NODE VIP           add a node and its VIP to the layout and to ganesha-ha.conf (with a .bak)
   delete NODE            remove a node and its VIP from the layout and from ganesha-ha.conf
   status                 nodes, ganesha health, where each VIP runs, and a verdict (--json too)
   refresh-config [--ganesha-conf PATH] EXPORT_ID
-                         re-read export EXPORT_ID from ganesha.conf (default /etc/ganesha/ganesha.conf)
+                         re-read export EXPORT_ID from ganesha.conf (default HA_GANESHA_CONF or
+                         /etc/ganesha/ganesha.conf)
                          in the LOCAL ganesha.nfsd (D-Bus UpdateExport); run it on every node
 
 Options:
   --wait SECONDS   bound on waiting for placement after setup/add/delete/teardown (default 120; 0: no wait)
+  --ganesha-conf PATH
+                   this node's ganesha.conf, for setup's check and refresh-config (default: HA_GANESHA_CONF
+                   from ganesha-ha.conf, else /etc/ganesha/ganesha.conf; the ganesha_nfsd agents get
+                   HA_GANESHA_CONF as their ganesha_conf)
 
 Layout keys read from ganesha-ha.conf besides the GlusterFS ones: HA_VIP_CIDR_NETMASK (default 32,
 128 for IPv6 VIPs), HA_VIP_NIC (default: IPaddr2 finds it), HA_VOL_MNT (ganesha_nfsd's ha_vol_mnt,
 default /var/run/gluster/shared_storage).
 
 Exit codes: 0 success (status: HEALTHY), 1 failure or refusal, 2 usage, 4 no cluster running here,
-6 invalid ganesha-ha.conf or arguments, 8 status FAILOVER, 9 status BAD.
+6 invalid ganesha-ha.conf or arguments, or (setup) a ganesha.conf that fails the check, 8 status FAILOVER,
+9 status BAD.
 )";
 
 struct Failure : std::runtime_error {
@@ -714,8 +722,34 @@ struct Args {
     std::vector<std::string> words;  // subcommand and its operands
     ClusterOptions options;
     std::chrono::seconds wait{120};
-    std::string ganesha_conf = kDefaultGaneshaConf;
+    std::string ganesha_conf;  // --ganesha-conf; "" = HA_GANESHA_CONF
 };
+
+std::string ganesha_conf_of(const Args& a, const Config& config) {
+    return a.ganesha_conf.empty() ? config.ganesha_conf : a.ganesha_conf;
+}
+
+// setup's guard: the local ganesha.conf must keep clients' state across a
+// failover (ganesha_conf/check.hpp); checked before anything is changed.
+// The ganesha_nfsd agents run with the default var_lib_nfs (the layout does
+// not set it), so that is the one checked against.
+void require_ganesha_conf(const std::string& path) {
+    const auto checked = ganesha_conf::check_file(path);
+    std::vector<std::string> errors;
+    for (const auto& f : checked.result.findings) {
+        if (f.severity == ganesha_conf::Severity::warning)
+            warn(f.to_string());
+        else
+            errors.push_back(f.to_string());
+    }
+    if (!errors.empty())
+        throw Failure(exit_config, "refusing setup: clients would lose their opens and locks when a VIP moves; "
+                                   "nothing was changed:\n" +
+                                       join(errors, "\n") + "\n(fix it on every node; check with `ganesha-hactl "
+                                                            "ganesha-conf check --ganesha-conf " + path + "`)");
+    say("ganesha.conf " + path + ": Server_Scope \"" + *checked.result.server_scope +
+        "\" (every node must present the same one)");
+}
 
 void expect_operands(const Args& a, std::size_t n, const char* usage) {
     if (a.words.size() != n + 1) throw Failure(exit_usage, std::string("usage: ganesha-hactl cluster ") + usage);
@@ -734,6 +768,7 @@ int setup(const Args& a) {
     expect_operands(a, 0, "setup");
     const Loaded l = load(a.options.config);
     print_config_warnings(l.config);
+    require_ganesha_conf(ganesha_conf_of(a, l.config));
     const Layout layout = build_layout(l.config, l.options);
     say("setting up " + l.config.ha_name + ": " + std::to_string(layout.nodes.size()) + " nodes (" +
         join(layout.nodes, ", ") + "), no-quorum-policy=" + layout.no_quorum_policy);
@@ -894,19 +929,20 @@ int refresh_config(const Args& a) {
     const auto [ptr, ec] = std::from_chars(word.data(), word.data() + word.size(), id);
     if (word.empty() || ec != std::errc{} || ptr != word.data() + word.size() || id > 65535)
         throw Failure(exit_config, "EXPORT_ID '" + word + "' is not an export id (0..65535)");
-    if (a.ganesha_conf.empty() || a.ganesha_conf.front() != '/')
-        throw Failure(exit_config, "--ganesha-conf '" + a.ganesha_conf + "' is not an absolute path");
     const Loaded l = load(a.options.config);
+    const std::string ganesha_conf = ganesha_conf_of(a, l.config);
+    if (ganesha_conf.front() != '/')
+        throw Failure(exit_config, "--ganesha-conf '" + ganesha_conf + "' is not an absolute path");
     const std::string expr = "EXPORT(Export_Id=" + std::to_string(id) + ")";
     try {
         auto connection = sdbus::createSystemBusConnection();
         auto proxy = sdbus::createProxy(*connection, l.config.dbus_name, "/org/ganesha/nfsd/ExportMgr");
         auto call = proxy->createMethodCall("org.ganesha.nfsd.exportmgr", "UpdateExport");
-        call << a.ganesha_conf << expr;
+        call << ganesha_conf << expr;
         auto reply = proxy->callMethod(call, std::chrono::seconds(20));
         std::string message;
         reply >> message;
-        say("this node: " + message + " (" + expr + " from " + a.ganesha_conf + ")");
+        say("this node: " + message + " (" + expr + " from " + ganesha_conf + ")");
         say("note: D-Bus reaches only this node's ganesha.nfsd: run refresh-config on every node");
         return exit_ok;
     } catch (const sdbus::Error& e) {
@@ -1184,6 +1220,10 @@ int cluster_main(const std::vector<std::string>& args, const ClusterOptions& opt
             if (arg == "--config") {
                 a.options.config = value;
             } else if (arg == "--ganesha-conf") {
+                if (value.empty()) {
+                    std::fprintf(stderr, "ganesha-hactl cluster: --ganesha-conf needs a path\n");
+                    return exit_usage;
+                }
                 a.ganesha_conf = value;
             } else {
                 long long s = -1;

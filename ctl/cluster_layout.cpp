@@ -107,9 +107,12 @@ Layout build_layout(const Config& config, const LayoutOptions& options) {
             nvpair(std::string(kPropertySetId), "no-quorum-policy", layout.no_quorum_policy) +
             "</cluster_property_set>");
 
+    // The agent's ganesha_conf only when HA_GANESHA_CONF is not the default.
+    std::vector<std::pair<std::string, std::string>> setup_parameters{{"ha_vol_mnt", options.ha_vol_mnt}};
+    if (config.ganesha_conf != kDefaultGaneshaConf) setup_parameters.emplace_back("ganesha_conf", config.ganesha_conf);
     add("resources", std::string(kSetupClone),
         clone(std::string(kSetupClone),
-              primitive("nfs_setup", "ocf", kProvider, "ganesha_nfsd", {{"ha_vol_mnt", options.ha_vol_mnt}}, {},
+              primitive("nfs_setup", "ocf", kProvider, "ganesha_nfsd", setup_parameters, {},
                         {{"monitor", "60s", "20s"}}),
               {}));
     add("resources", std::string(kMonClone),

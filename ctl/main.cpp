@@ -11,6 +11,7 @@
 #include "ctl/cli_arguments.hpp"
 #include "ctl/cluster_command.hpp"
 #include "ctl/control_client.hpp"
+#include "ctl/ganesha_conf_command.hpp"
 #include "ctl/peers_command.hpp"
 
 namespace {
@@ -33,6 +34,9 @@ Commands:
   actions [--id N]       running and recent action pipelines with their steps
   peers                  peer heartbeats: state, last heard, incarnation, nfsd, grace held, drops
   keygen [--force] PATH  write a new heartbeat key (HA_HEARTBEAT_KEY), mode 0600; no daemon needed
+  ganesha-conf check [--ganesha-conf PATH] [--var-lib-nfs PATH]
+                         check that ganesha.conf (default /etc/ganesha/ganesha.conf) keeps clients'
+                         state across a failover; prints its Server_Scope; no daemon needed (exit 0/1/2)
   metrics                the daemon's Prometheus metrics (what /metrics serves)
   version                daemon version
   list-commands          commands the daemon understands
@@ -161,6 +165,7 @@ int main(int argc, char** argv) {
         return usage;
     }
     if (words[0] == "keygen") return gha::ctl::keygen_main({words.begin() + 1, words.end()});
+    if (words[0] == "ganesha-conf") return gha::ctl::ganesha_conf_main({words.begin() + 1, words.end()}, as_json);
     if (words[0] == "cluster")
         return gha::cluster::cluster_main({words.begin() + 1, words.end()},
                                           {socket, as_json, gha::cluster::kDefaultConfigPath});

@@ -87,18 +87,31 @@ void print_peers(const json& a) {
     std::printf("we send     nfsd %s, grace held for %s\n", a["local"].value("nfsd", "").c_str(),
                 joined(a["local"]["grace_held"]).c_str());
     std::printf("drops       %s\n", drops_text(a["drops"]).c_str());
-    std::printf("\n%-14s %-7s %-8s %-12s %-8s %-18s %-8s %-12s %-16s %s\n", "PEER", "STATE", "NFSD", "LAST HEARD",
-                "AGO", "INCARNATION", "SEQ", "GRACE HELD", "DROPS", "ADDRESS / WHY");
+    if (a.contains("server_scope_fingerprint")) {
+        const std::string problem = a.value("server_scope_problem", "");
+        if (a["server_scope"].is_string())
+            std::printf("scope       \"%s\" (fingerprint %s, from %s)\n", a["server_scope"].get<std::string>().c_str(),
+                        a.value("server_scope_fingerprint", "").c_str(), a.value("ganesha_conf", "").c_str());
+        else
+            std::printf("scope       unknown: %s\n", problem.c_str());
+    }
+    std::printf("\n%-14s %-7s %-8s %-12s %-8s %-18s %-8s %-12s %-9s %-16s %s\n", "PEER", "STATE", "NFSD", "LAST HEARD",
+                "AGO", "INCARNATION", "SEQ", "GRACE HELD", "SCOPE", "DROPS", "ADDRESS / WHY");
     for (const auto& p : a["peers"]) {
         const std::string ago =
             p["last_heard_ago_ms"].is_null() ? "never" : std::to_string(p["last_heard_ago_ms"].get<long long>()) + "ms";
         const std::string incarnation = p["incarnation"].is_null() ? "-" : p["incarnation"].get<std::string>();
         std::string address = p.value("address", "");
         if (address.empty()) address = "unresolved: " + p.value("address_error", "");
-        std::printf("%-14s %-7s %-8s %-12s %-8s %-18s %-8llu %-12s %-16s %s (%s)\n", p.value("node", "").c_str(),
+        // "same", "DIFFERS" (or unknown on either side), "-" not heard yet.
+        const std::string scope = p["server_scope_fingerprint"].is_null() ? "-"
+                                  : p.value("server_scope_mismatch", false) ? "DIFFERS"
+                                                                            : "same";
+        std::printf("%-14s %-7s %-8s %-12s %-8s %-18s %-8llu %-12s %-9s %-16s %s (%s)\n", p.value("node", "").c_str(),
                     p.value("state", "").c_str(), p.value("nfsd", "").c_str(),
                     clock_time(p.value("last_heard", 0.0)).c_str(), ago.c_str(), incarnation.c_str(),
-                    p.value("sequence", 0ULL), joined(p["grace_held"]).c_str(), drops_text(p["drops"]).c_str(),
+                    p.value("sequence", 0ULL), joined(p["grace_held"]).c_str(), scope.c_str(),
+                    drops_text(p["drops"]).c_str(),
                     address.c_str(), p.value("why", "").c_str());
     }
 }

@@ -139,6 +139,7 @@ struct Metrics::MonitorSeries {
 struct Metrics::PeerSeries {
     Gauge* up;
     Gauge* last_heartbeat;
+    Gauge* scope_mismatch;
 };
 
 Metrics::Metrics(std::string version, WallClock wall)
@@ -210,6 +211,12 @@ Metrics::Metrics(std::string version, WallClock wall)
                                .Name("ganesha_ha_peer_last_heartbeat_timestamp_seconds")
                                .Help("Unix time of the last valid heartbeat from the peer; 0 before the first")
                                .Register(*registry_)),
+      peer_scope_mismatch_(BuildGauge()
+                               .Name("ganesha_ha_peer_server_scope_mismatch")
+                               .Help("1 when the peer's ganesha presents another NFSv4 Server_Scope than ours (or "
+                                     "either is unknown), so its clients could not reclaim state here; 0 when "
+                                     "they match or the peer was not heard yet")
+                               .Register(*registry_)),
       heartbeats_dropped_(BuildCounter()
                               .Name("ganesha_ha_heartbeats_dropped_total")
                               .Help("Peer heartbeat datagrams dropped, by reason")
@@ -254,7 +261,8 @@ void Metrics::configure(const Config& config) {
         peers.insert(node);
         if (!peers_.count(node))
             peers_[node] = std::make_unique<PeerSeries>(
-                PeerSeries{&peer_up_.Add({{"peer", node}}), &peer_last_heartbeat_.Add({{"peer", node}})});
+                PeerSeries{&peer_up_.Add({{"peer", node}}), &peer_last_heartbeat_.Add({{"peer", node}}),
+                           &peer_scope_mismatch_.Add({{"peer", node}})});
     }
     stale.clear();
     for (const auto& [name, series] : peers_)
@@ -312,6 +320,7 @@ void Metrics::remove_peer(const std::string& name) {
     if (it == peers_.end()) return;
     peer_up_.Remove(it->second->up);
     peer_last_heartbeat_.Remove(it->second->last_heartbeat);
+    peer_scope_mismatch_.Remove(it->second->scope_mismatch);
     peers_.erase(it);
 }
 
@@ -375,6 +384,10 @@ void Metrics::peer_heard(const std::string& name) { peer_heard(name, now()); }
 
 void Metrics::peer_up(const std::string& name, bool up) {
     if (auto* p = peer(name)) p->up->Set(up ? 1 : 0);
+}
+
+void Metrics::peer_scope_mismatch(const std::string& name, bool mismatch) {
+    if (auto* p = peer(name)) p->scope_mismatch->Set(mismatch ? 1 : 0);
 }
 
 void Metrics::heartbeat_dropped(std::string_view reason, double count) {

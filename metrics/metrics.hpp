@@ -99,6 +99,8 @@ public:
     void peer_heard(const std::string& peer, double when);
     void peer_heard(const std::string& peer);  // now
     void peer_up(const std::string& peer, bool up);
+    // The peer's NFSv4 Server_Scope differs from ours, or either is unknown.
+    void peer_scope_mismatch(const std::string& peer, bool mismatch);
     // reason: one of heartbeat_drop_reasons(), else counted as "other".
     void heartbeat_dropped(std::string_view reason, double count = 1);
 
@@ -135,6 +137,7 @@ private:
     prometheus::Family<prometheus::Gauge>& pipelines_running_;
     prometheus::Family<prometheus::Gauge>& peer_up_;
     prometheus::Family<prometheus::Gauge>& peer_last_heartbeat_;
+    prometheus::Family<prometheus::Gauge>& peer_scope_mismatch_;
     prometheus::Family<prometheus::Counter>& heartbeats_dropped_;
     prometheus::Family<prometheus::Counter>& control_requests_;
 

@@ -18,7 +18,7 @@ static_assert(kHeartbeatKeyBytes == crypto_auth_KEYBYTES);
 static_assert(kHeartbeatMacBytes == crypto_auth_BYTES);
 
 constexpr std::array<std::uint8_t, 4> kMagic = {'G', 'H', 'H', 'B'};
-constexpr std::size_t kHeaderBytes = 24;
+constexpr std::size_t kHeaderBytes = 24;  // before the fingerprint (version 1: before the names)
 constexpr std::uint8_t kFlagGraceIncomplete = 0x01;
 constexpr std::uint8_t kFlagLeaving = 0x02;
 constexpr std::size_t kMaxKeyFileBytes = 128;
@@ -48,7 +48,7 @@ void put_name(std::vector<std::uint8_t>& out, const std::string& name) {
 // A bounded reader over the body (everything before the MAC).
 class Reader {
 public:
-    explicit Reader(std::span<const std::uint8_t> data) : data_(data) {}
+    Reader(std::span<const std::uint8_t> data, std::size_t start) : data_(data), pos_(start) {}
     bool name(std::string& out, DropReason& why) {
         if (pos_ >= data_.size()) return fail(why, DropReason::truncated);
         const std::size_t n = data_[pos_];
@@ -67,7 +67,7 @@ private:
         return false;
     }
     std::span<const std::uint8_t> data_;
-    std::size_t pos_ = kHeaderBytes;
+    std::size_t pos_;
 };
 
 int hex_value(char c) {
@@ -281,6 +281,7 @@ std::vector<std::uint8_t> HeartbeatCodec::encode(const Heartbeat& hb) const {
     out.push_back(0);  // grace count, set below
     put_u64(out, hb.incarnation);
     put_u64(out, hb.sequence);
+    put_u64(out, hb.scope_fingerprint);
     put_name(out, hb.cluster);
     put_name(out, hb.node);
     std::uint8_t count = 0;
@@ -312,11 +313,12 @@ std::optional<Heartbeat> HeartbeatCodec::parse(std::span<const std::uint8_t> dat
         why = DropReason::malformed;
         return std::nullopt;
     }
-    if (datagram.size() > 4 && datagram[4] != kHeartbeatVersion) {
+    if (datagram.size() > 4 && datagram[4] != kHeartbeatVersion && datagram[4] != 1) {
         why = DropReason::bad_version;
         return std::nullopt;
     }
-    if (datagram.size() < kMinHeartbeatBytes) {
+    const bool v1 = datagram.size() > 4 && datagram[4] == 1;
+    if (datagram.size() < (v1 ? kMinHeartbeatV1Bytes : kMinHeartbeatBytes)) {
         why = DropReason::truncated;
         return std::nullopt;
     }
@@ -336,7 +338,8 @@ std::optional<Heartbeat> HeartbeatCodec::parse(std::span<const std::uint8_t> dat
     }
     hb.incarnation = get_u64(body.data() + 8);
     hb.sequence = get_u64(body.data() + 16);
-    Reader reader(body);
+    if (!v1) hb.scope_fingerprint = get_u64(body.data() + 24);
+    Reader reader(body, v1 ? kHeaderBytes : kHeaderBytes + 8);
     if (!reader.name(hb.cluster, why) || !reader.name(hb.node, why)) return std::nullopt;
     hb.grace_held.resize(count);
     for (auto& name : hb.grace_held)

@@ -2,12 +2,12 @@
 // itself, authenticated with a pre-shared key (libsodium crypto_auth,
 // HMAC-SHA512-256). Pure code: no sockets, no clock.
 //
-// Wire format, version 1 (integers big-endian, names are a length byte
+// Wire format, version 2 (integers big-endian, names are a length byte
 // 1..253 followed by that many bytes of [A-Za-z0-9._-]):
 //
 //   offset size
 //    0      4   magic "GHHB"
-//    4      1   version (1)
+//    4      1   version (2; version 1 is still accepted, see below)
 //    5      1   sender's nfsd: 0 unknown, 1 healthy, 2 down
 //    6      1   flags: bit 0 = the grace list is incomplete (did not fit);
 //               bit 1 = leaving: the daemon is stopping on purpose, its
@@ -16,13 +16,21 @@
 //    7      1   grace count (0..64)
 //    8      8   boot incarnation (random per daemon start)
 //   16      8   sequence number (1, 2, ... per incarnation)
-//   24    1+n   cluster name (HA_NAME)
+//   24      8   fingerprint of the sender's NFSv4 Server_Scope (from its
+//               ganesha.conf, ganesha_conf::scope_fingerprint); 0 = unknown
+//   32    1+n   cluster name (HA_NAME)
 //         1+n   sender node
 //   (1+n)×count nodes the sender currently holds grace for
 //   last   32   MAC = crypto_auth(key, every byte before it)
 //
 // A datagram is at most kMaxHeartbeatBytes (1200: below the IPv6 minimum MTU
-// payload, 1232, so it is never fragmented) and at least 60 bytes.
+// payload, 1232, so it is never fragmented) and at least 68 bytes.
+//
+// Version 1 is version 2 without the fingerprint (names from offset 24). It
+// is still decoded (fingerprint 0), so a daemon upgraded first keeps hearing
+// the others; a version-1 daemon drops version-2 datagrams as bad-version,
+// and a peer that said goodbye when it restarted for the upgrade stays
+// "unknown" to it (no grace is taken) until it is upgraded too.
 #pragma once
 
 #include <array>
@@ -42,10 +50,11 @@ namespace gha {
 inline constexpr std::size_t kHeartbeatKeyBytes = 32;  // crypto_auth_KEYBYTES
 inline constexpr std::size_t kHeartbeatMacBytes = 32;  // crypto_auth_BYTES
 inline constexpr std::size_t kMaxHeartbeatBytes = 1200;
-inline constexpr std::size_t kMinHeartbeatBytes = 24 + 2 + 2 + kHeartbeatMacBytes;
+inline constexpr std::size_t kMinHeartbeatBytes = 32 + 2 + 2 + kHeartbeatMacBytes;
+inline constexpr std::size_t kMinHeartbeatV1Bytes = 24 + 2 + 2 + kHeartbeatMacBytes;
 inline constexpr std::size_t kMaxHeartbeatName = 253;
 inline constexpr std::size_t kMaxHeartbeatGrace = 64;  // the largest cluster
-inline constexpr std::uint8_t kHeartbeatVersion = 1;
+inline constexpr std::uint8_t kHeartbeatVersion = 2;  // sent; 1 and 2 are accepted
 
 enum class NfsdState : std::uint8_t { unknown = 0, healthy = 1, down = 2 };
 std::string_view to_string(NfsdState state);
@@ -78,6 +87,7 @@ struct Heartbeat {
     std::vector<std::string> grace_held;  // node names
     bool grace_incomplete = false;        // the sender holds grace for more than fitted
     bool leaving = false;                 // its daemon is stopping on purpose
+    std::uint64_t scope_fingerprint = 0;  // of its ganesha's Server_Scope; 0 = unknown (or version 1)
     bool operator==(const Heartbeat&) const = default;
 };
 

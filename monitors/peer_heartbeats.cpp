@@ -226,6 +226,7 @@ Heartbeat PeerHeartbeats::next_heartbeat() {
     hb.sequence = ++sequence_;
     hb.nfsd = local_.nfsd;
     hb.grace_held = local_.grace_held;
+    hb.scope_fingerprint = local_.scope_fingerprint;
     return hb;
 }
 
@@ -276,6 +277,9 @@ void PeerHeartbeats::on_datagram(std::span<const std::uint8_t> bytes, const udp:
     Peer& peer = *peers_[index];
     PeerStatus& s = peer.status;
     const bool listed_me = contains(s.grace_held, options_.self);
+    const bool scope_changed = !s.heard || s.scope_fingerprint != hb.scope_fingerprint;
+    s.heard = true;
+    s.scope_fingerprint = hb.scope_fingerprint;
     s.last_heard = clock_.now();
     if (s.source.empty() || from != peer.source) {  // formatted once, not per datagram
         peer.source = from;
@@ -298,6 +302,7 @@ void PeerHeartbeats::on_datagram(std::span<const std::uint8_t> bytes, const udp:
     update_state(peer);
     if (!listed_me && contains(s.grace_held, options_.self) && callbacks_.on_grace_held_for_me)
         callbacks_.on_grace_held_for_me(s.node);
+    if (scope_changed && callbacks_.on_peer_scope) callbacks_.on_peer_scope(s);
 }
 
 // ---------------------------------------------------------------- health

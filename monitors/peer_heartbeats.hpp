@@ -60,6 +60,7 @@ std::string_view to_string(PeerState state);
 struct LocalHeartbeatState {
     NfsdState nfsd = NfsdState::unknown;
     std::vector<std::string> grace_held;  // nodes whose VIP our ganesha is in grace for
+    std::uint64_t scope_fingerprint = 0;  // of our ganesha's Server_Scope; 0 = unknown
     bool operator==(const LocalHeartbeatState&) const = default;
 };
 
@@ -82,6 +83,8 @@ struct PeerStatus {
     std::vector<std::string> grace_held;
     bool grace_incomplete = false;
     bool leaving = false;       // its last datagram said its daemon is stopping
+    bool heard = false;         // at least one datagram accepted since start
+    std::uint64_t scope_fingerprint = 0;  // of its ganesha's Server_Scope, as last sent; 0 = unknown
     std::uint64_t received = 0, restarts = 0, misses = 0, sent = 0, send_errors = 0;
     DropCounts drops{};  // datagrams that claimed to come from this peer (bad-mac, replay)
 };
@@ -97,6 +100,9 @@ public:
         // A peer's heartbeat lists this node in its grace list (and its
         // previous one did not).
         std::function<void(const std::string& node)> on_grace_held_for_me;
+        // A peer's Server_Scope fingerprint differs from the one in its
+        // previous datagram (or this is its first datagram).
+        std::function<void(const PeerStatus& peer)> on_peer_scope;
     };
 
     // Opens and binds the socket: throws std::system_error (naming the

@@ -301,6 +301,7 @@ private:
     void set_nfsd_address(const std::string& value, int line);
     void set_dbus_name(const std::string& value, int line);
     void set_nfsd_fence(const std::string& value, int line);
+    std::string absolute_path(const char* key, const std::string& value, int line);
     void set_event_log_size(const std::string& value, int line);
     void set_metrics_listen(const std::string& value, int line);
     void set_vol_mnt(const std::string& value, int line);
@@ -435,6 +436,8 @@ void Parser::assign(const std::string& key, const std::string& value, int line) 
         // GlusterFS legacy (the shared-storage server); nothing to do here.
     } else if (key == "HA_VOL_MNT") {
         set_vol_mnt(value, line);
+    } else if (key == "HA_GANESHA_CONF") {
+        config_.ganesha_conf = absolute_path("HA_GANESHA_CONF", value, line);
     } else if (key == "HA_VIP_NIC") {
         set_vip_nic(value, line);
     } else if (key == "HA_VIP_CIDR_NETMASK") {
@@ -626,12 +629,16 @@ void Parser::set_metrics_listen(const std::string& value, int line) {
     config_.metrics_listen = *endpoint;
 }
 
-void Parser::set_vol_mnt(const std::string& value, int line) {
+std::string Parser::absolute_path(const char* key, const std::string& value, int line) {
     const bool valid = !value.empty() && value.front() == '/' &&
                        std::none_of(value.begin(), value.end(),
                                     [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
-    if (!valid) fail(line, "HA_VOL_MNT: " + quoted(value) + " is not an absolute path");
-    config_.layout.ha_vol_mnt = value;
+    if (!valid) fail(line, std::string(key) + ": " + quoted(value) + " is not an absolute path");
+    return value;
+}
+
+void Parser::set_vol_mnt(const std::string& value, int line) {
+    config_.layout.ha_vol_mnt = absolute_path("HA_VOL_MNT", value, line);
 }
 
 // What IPaddr2 accepts as nic (the kernel's IFNAMSIZ - 1, plus the ':label'

@@ -63,6 +63,8 @@ struct Endpoint {
 
 inline constexpr std::uint16_t kDefaultMetricsPort = 10587;
 
+inline constexpr std::string_view kDefaultGaneshaConf = "/etc/ganesha/ganesha.conf";
+
 // GlusterFS's default for HA_VOL_MNT (its shared storage volume).
 inline constexpr std::string_view kDefaultVolMnt = "/var/run/gluster/shared_storage";
 
@@ -88,6 +90,10 @@ struct Config {
     std::string nfsd_comm = "ganesha.nfsd";
     Endpoint nfsd_address{"127.0.0.1", 2049};
     std::string dbus_name = "org.ganesha.nfsd";
+    // HA_GANESHA_CONF: the ganesha.conf ganesha.nfsd reads here. The daemon
+    // takes its NFSv4 Server_Scope from it (compared with the peers'); the
+    // cluster layout passes it to the ganesha_nfsd agent, which checks it.
+    std::string ganesha_conf{kDefaultGaneshaConf};
     std::size_t event_log_size = 1000;
     // Prometheus /metrics (HA_METRICS_LISTEN); nullopt: "off". 10587 is
     // ganesha's own exporter port (9587, which we must not take) + 1000, and

@@ -106,6 +106,7 @@ Daemon::Daemon(asio::io_context& io, Config config, ConfigOverrides overrides)
       holders_(config_.layout.ha_vol_mnt),
       signals_(io, SIGTERM, SIGINT, SIGHUP) {
     build_heartbeats();  // a bad key file refuses start-up before anything is bound
+    load_server_scope();  // never refuses: an unknown scope is a warning event
     register_commands();
     register_peer_commands();
     register_handover_commands();
@@ -450,6 +451,7 @@ json Daemon::reload() {
     fence_.update(config_.fence);
     build_monitors(old);
     metrics_.configure(config_);
+    load_server_scope();
     for (const auto& note : notes) log::warning(note);
     events_.add("daemon", "config", "reloaded", {{"notes", notes}});
     return answer(control::success, "configuration reloaded", {{"notes", notes}});

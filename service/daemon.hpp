@@ -87,6 +87,12 @@ private:
     void take_pipeline_finished(const PipelineRecord& record);
     std::string recovery_dir() const;  // this node's v4recov on the shared volume
     std::optional<std::string> node_of_vip(const std::string& vip) const;
+    // NFSv4 server scope (service/daemon_scope.cpp).
+    void load_server_scope();
+    bool scope_mismatch(const PeerStatus& peer) const;
+    void note_peer_scope(const PeerStatus& peer);  // an event when its mismatch changes
+    nlohmann::json scope_json(const PeerStatus& peer) const;
+    nlohmann::json local_scope_json() const;
 
     asio::io_context& io_;
     Config config_;
@@ -120,6 +126,11 @@ private:
     std::unique_ptr<Timer> grace_expiry_;
     VipHolders holders_;
     std::map<std::uint64_t, std::string> pending_takes_;  // grace pipeline id -> VIP to record as held
+    std::optional<std::string> server_scope_;       // from HA_GANESHA_CONF; nullopt: unknown
+    std::uint64_t scope_fingerprint_ = 0;           // 0: unknown
+    std::string scope_problem_;                     // why it is unknown
+    bool scope_loaded_ = false;
+    std::map<std::string, bool> scope_mismatch_;    // peer -> last reported mismatch
     std::optional<bool> nfsd_healthy_;  // last decided verdict, for edges
     std::unique_ptr<Timer> reconcile_timer_;
     asio::signal_set signals_;

@@ -70,6 +70,7 @@ void Daemon::build_heartbeats() {
     callbacks.on_peer_down = [this](const std::string& node, const std::string& why) { on_peer_down(node, why); };
     callbacks.on_peer_state = [this](const PeerStatus& peer, PeerState from) { on_peer_state(peer, from); };
     callbacks.on_grace_held_for_me = [this](const std::string&) { check_grace_confirmation(); };
+    callbacks.on_peer_scope = [this](const PeerStatus& peer) { note_peer_scope(peer); };
     // Refuses to start on a bad key file (HeartbeatKeyError) or a busy port.
     heartbeats_ = std::make_shared<PeerHeartbeats>(io_, clock_, std::move(options), HeartbeatKey::load(hb.key_file),
                                                    std::move(callbacks));
@@ -85,6 +86,7 @@ std::string Daemon::metrics_text() {
         const TimePoint now = clock_.now();
         for (const auto& peer : heartbeats_->peers()) {
             metrics_.peer_up(peer.node, peer.state == PeerState::up);
+            metrics_.peer_scope_mismatch(peer.node, scope_mismatch(peer));
             if (peer.last_heard != TimePoint{})
                 metrics_.peer_heard(peer.node, std::chrono::duration<double>(
                                                    (std::chrono::system_clock::now() - (now - peer.last_heard))
@@ -116,6 +118,7 @@ void Daemon::announce() {
     if (!heartbeats_) return;
     LocalHeartbeatState state;
     state.nfsd = !nfsd_healthy_ ? NfsdState::unknown : *nfsd_healthy_ ? NfsdState::healthy : NfsdState::down;
+    state.scope_fingerprint = scope_fingerprint_;
     for (const auto& [address, held] : grace_held_)
         if (!held.node.empty() &&
             std::find(state.grace_held.begin(), state.grace_held.end(), held.node) == state.grace_held.end())
@@ -281,6 +284,7 @@ json Daemon::peers_json() const {
     out["local"] = {{"nfsd", std::string(to_string(heartbeats_->local().nfsd))},
                     {"grace_held", heartbeats_->local().grace_held}};
     out["grace_held"] = held;
+    out.update(local_scope_json());
     out["settings"] = {{"interval_ms", settings.interval.count()},
                        {"rise", settings.rise},
                        {"fall", settings.fall},
@@ -288,7 +292,7 @@ json Daemon::peers_json() const {
     out["drops"] = drops_json(heartbeats_->drops());
     json peers = json::array();
     for (const auto& p : heartbeats_->peers()) {
-        peers.push_back({{"node", p.node},
+        json peer{{"node", p.node},
                          {"address", p.address},
                          {"address_error", p.address_error},
                          {"state", std::string(to_string(p.state))},
@@ -310,7 +314,9 @@ json Daemon::peers_json() const {
                          {"misses", p.misses},
                          {"sent", p.sent},
                          {"send_errors", p.send_errors},
-                         {"drops", drops_json(p.drops)}});
+                         {"drops", drops_json(p.drops)}};
+        peer.update(scope_json(p));
+        peers.push_back(std::move(peer));
     }
     out["peers"] = peers;
     return out;

@@ -33,6 +33,8 @@ using nlohmann::json;
 
 const std::string kBin = GHA_BINARY_DIR;
 const std::string kHactl = kBin + "/ctl/ganesha-hactl";
+// setup refuses a ganesha.conf that would lose clients' state; this one passes.
+const std::string kGoodGaneshaConf = std::string(GHA_SOURCE_DIR) + "/tests/data/conforming-ganesha.conf";
 
 std::vector<std::string> numbered(int n) {
     std::vector<std::string> out;
@@ -52,7 +54,7 @@ std::string conf_text(const std::vector<std::string>& nodes, const std::string& 
 // `ganesha-hactl cluster --config FILE ARGS...` with CIB_file when given.
 lab::CliResult hactl(const std::string& config, const std::vector<std::string>& args, const std::string& cib_file = "",
                      std::chrono::milliseconds deadline = 60000ms) {
-    std::vector<std::string> argv = {kHactl, "cluster", "--config", config};
+    std::vector<std::string> argv = {kHactl, "cluster", "--config", config, "--ganesha-conf", kGoodGaneshaConf};
     argv.insert(argv.end(), args.begin(), args.end());
     lab::Env env;
     if (!cib_file.empty()) env["CIB_file"] = cib_file;
@@ -428,6 +430,30 @@ TEST_F(ClusterOnCibFile, InvalidConfigurationsGiveFileLineAndChangeNothing) {
     EXPECT_EQ(lab::read_file(cib), cib_before);
 }
 
+TEST_F(ClusterOnCibFile, SetupRefusesAGaneshaConfThatLosesStateAndChangesNothing) {
+    const std::string cib_before = lab::read_file(cib);
+    const std::string bad = lab::write_file(dir.file("ganesha.conf"),
+                                            "NFS_CORE_PARAM {\n  Clustered = true;\n}\nNFSV4 { Server_Scope = lab; }\n");
+    auto r = run({"--ganesha-conf", bad, "setup"});  // the last --ganesha-conf wins
+    EXPECT_EQ(r.exit_code, 6) << r.out << r.err;
+    EXPECT_NE(r.err.find(bad + ":2: error: NFS_CORE_PARAM.Clustered is true"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("Clustered = false;"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("nothing was changed"), std::string::npos) << r.err;
+    EXPECT_EQ(lab::read_file(cib), cib_before);
+
+    // HA_GANESHA_CONF is the default for --ganesha-conf; a missing file is refused too.
+    lab::write_file(config, conf_text(numbered(3), "HA_GANESHA_CONF=" + dir.file("absent.conf") + "\n"));
+    r = hactl(config, {"--wait", "0", "setup"}, cib);  // hactl() passes a good --ganesha-conf
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    r = lab::run_capture({kHactl, "cluster", "--config", config, "--wait", "0", "setup"}, 60000ms, {{"CIB_file", cib}});
+    EXPECT_EQ(r.exit_code, 6) << r.out << r.err;
+    EXPECT_NE(r.err.find(dir.file("absent.conf") + ":0: error: ganesha.conf does not exist"), std::string::npos)
+        << r.err;
+    // The agents get HA_GANESHA_CONF.
+    EXPECT_NE(section("resources").find("name=\"ganesha_conf\" value=\"" + dir.file("absent.conf") + "\""),
+              std::string::npos);
+}
+
 TEST_F(ClusterOnCibFile, SetupIsIdempotentAndTeardownLeavesTheRest) {
     const std::string resources = section("resources"), constraints = section("constraints");
     auto r = run({"setup"});
@@ -572,7 +598,7 @@ protected:
         config = dir.file("ganesha-ha.conf");
     }
     lab::CliResult cli(const std::vector<std::string>& args, std::chrono::milliseconds deadline = 90000ms) {
-        std::vector<std::string> argv = {kHactl, "cluster", "--config", config};
+        std::vector<std::string> argv = {kHactl, "cluster", "--config", config, "--ganesha-conf", kGoodGaneshaConf};
         argv.insert(argv.end(), args.begin(), args.end());
         return node.exec(argv, deadline);
     }

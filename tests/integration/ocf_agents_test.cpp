@@ -74,6 +74,13 @@ protected:
     // The parameters every test passes: the CLI under test and our socket.
     Params base() const { return {{"hactl", kHactl}, {"socket", socket}}; }
 
+    // A ganesha.conf that passes the agent's check for this var_lib_nfs.
+    std::string good_ganesha_conf(const std::string& var_lib_nfs, const std::string& name = "ganesha.conf") const {
+        return lab::write_file(dir.file(name),
+                               "NFS_CORE_PARAM { Clustered = false; }\nNFSV4 {\n  Server_Scope = \"lab\";\n"
+                               "  RecoveryRoot = \"" + var_lib_nfs + "/ganesha\";\n}\n");
+    }
+
     lab::Env agent_env(const Params& params, const lab::Env& extra = {}) const {
         lab::Env env{{"OCF_ROOT", "/usr/lib/ocf"},
                      {"HA_RSCTMP", rsctmp},
@@ -190,6 +197,7 @@ TEST_F(OcfAgents, GaneshaNfsdPassesOcfTester) {
     p["ha_vol_mnt"] = vol;
     p["var_lib_nfs"] = link;
     p["node"] = "node1";
+    p["ganesha_conf"] = good_ganesha_conf(link);
     const auto r = ocf_tester("ganesha_nfsd", p);
     EXPECT_EQ(r.exit_code, 0) << describe(r);
     EXPECT_NE(r.out.find("passed all tests"), std::string::npos) << describe(r);
@@ -365,6 +373,7 @@ protected:
         p["ha_vol_mnt"] = vol;
         p["var_lib_nfs"] = link;
         p["node"] = "node1";
+        p["ganesha_conf"] = good_ganesha_conf(link);
         return p;
     }
     std::string state(const std::string& node) const { return vol + "/nfs-ganesha/" + node + "/nfs"; }
@@ -403,6 +412,7 @@ TEST_F(OcfNfsd, StartTwiceStopTwiceRestoresTheOriginal) {
     Params p2 = params();
     p2["node"] = "node2";
     p2["var_lib_nfs"] = dir.file("node2-var-lib-nfs");
+    p2["ganesha_conf"] = good_ganesha_conf(p2["var_lib_nfs"], "node2-ganesha.conf");
     ASSERT_EQ(agent("ganesha_nfsd", "start", p2).exit_code, kSuccess);
     EXPECT_TRUE(fs::equivalent(link + "/ganesha/192.0.2.2/v4recov", state("node2") + "/ganesha/v4recov"));
     EXPECT_EQ(agent("ganesha_nfsd", "stop", p2).exit_code, kSuccess);
@@ -513,6 +523,7 @@ TEST_F(OcfNfsd, BadParametersAreNotConfigured) {
         {"ganesha_nfsd", {{"ha_vol_mnt", vol + "/../etc"}}},
         {"ganesha_nfsd", {{"node", "../etc"}}},
         {"ganesha_nfsd", {{"node", "-x"}}},
+        {"ganesha_nfsd", {{"ganesha_conf", "ganesha.conf"}}},
     };
     for (const auto& c : cases) {
         Params p = c.agent == "ganesha_nfsd" ? params() : base();
@@ -533,6 +544,56 @@ TEST_F(OcfNfsd, BadParametersAreNotConfigured) {
     EXPECT_EQ(agent("ganesha_nfsd", "validate-all", unmounted).exit_code, kInstalled);
     EXPECT_EQ(agent("ganesha_nfsd", "start", unmounted).exit_code, kInstalled);
     EXPECT_EQ(probe("ganesha_nfsd", unmounted).exit_code, kNotRunning);
+}
+
+// ------------------------------------------------------------ ganesha.conf
+
+TEST_F(OcfNfsd, AGaneshaConfThatLosesClientStateIsRefusedWithTheLineAndTheFix) {
+    Params p = params();
+    p["ganesha_conf"] = lab::write_file(dir.file("bad-ganesha.conf"),
+                                        "NFS_CORE_PARAM {\n  Protocols = 4;\n}\nNFSV4 { Server_Scope = lab; "
+                                        "RecoveryRoot = /run/ganesha/recov; }\n");
+    for (const char* action : {"validate-all", "start"}) {
+        SCOPED_TRACE(action);
+        const auto r = agent("ganesha_nfsd", action, p);
+        EXPECT_EQ(r.exit_code, kConfigured) << describe(r);
+        // The exit reason (ocf_exit_reason: "ocf-exit-reason:" on stderr) names file:line and the fix.
+        EXPECT_NE(r.err.find("ocf-exit-reason:" + p["ganesha_conf"] +
+                             ":1: error: NFS_CORE_PARAM.Clustered is true (ganesha's default when absent)"),
+                  std::string::npos)
+            << describe(r);
+        EXPECT_NE(r.err.find("write \"Clustered = false;\" in NFS_CORE_PARAM"), std::string::npos) << describe(r);
+        EXPECT_NE(r.err.find("(and 1 more: ganesha-hactl ganesha-conf check"), std::string::npos) << describe(r);
+        EXPECT_NE(r.err.find(":4: error: NFSV4.RecoveryRoot is '/run/ganesha/recov'"), std::string::npos)
+            << describe(r);  // logged
+    }
+    EXPECT_TRUE(original_in_place());
+    EXPECT_FALSE(fs::exists(vol + "/nfs-ganesha"));
+
+    // The right RecoveryRoot depends on var_lib_nfs: the good file for `link` is wrong for another path.
+    p = params();
+    p["var_lib_nfs"] = dir.file("elsewhere/nfs");
+    fs::create_directories(dir.file("elsewhere"));
+    auto r = agent("ganesha_nfsd", "validate-all", p);
+    EXPECT_EQ(r.exit_code, kConfigured) << describe(r);
+    EXPECT_NE(r.err.find("NFSV4.RecoveryRoot"), std::string::npos) << describe(r);
+
+    // Missing: not installed on this node (5); a probe still says not running.
+    p = params();
+    p["ganesha_conf"] = dir.file("absent.conf");
+    r = agent("ganesha_nfsd", "start", p);
+    EXPECT_EQ(r.exit_code, kInstalled) << describe(r);
+    EXPECT_NE(r.err.find("does not exist"), std::string::npos) << describe(r);
+    EXPECT_EQ(probe("ganesha_nfsd", p).exit_code, kNotRunning);
+
+    // Warnings pass, and are logged.
+    p = params();
+    p["ganesha_conf"] = lab::write_file(
+        dir.file("warn-ganesha.conf"), "NFS_CORE_PARAM { Clustered = false; }\nNFSV4 { Server_Scope = lab; RecoveryRoot = " +
+                                           link + "/ganesha; Grace_Period = 10; Lease_Lifetime = 20; }\n");
+    r = agent("ganesha_nfsd", "validate-all", p);
+    EXPECT_EQ(r.exit_code, kSuccess) << describe(r);
+    EXPECT_NE(r.err.find("NFSV4.Grace_Period is 10 s"), std::string::npos) << describe(r);
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "ctl/control_client.hpp"
+#include "ganesha_conf/check.hpp"
 #include "monitors/heartbeat_codec.hpp"
 #include "tests/support/ganesha_lab.hpp"
 
@@ -93,7 +94,11 @@ protected:
                 fs::create_directories(ganesha[i]->recovery_root() + "/" + vip(other) +
                                        "/v4recov/::ffff:127.0.0.99-(24:Linux NFSv4.2 c)");
             ganesha[i]->start();
-            lab::write_file(d + "/ganesha-ha.conf", cluster_config(n, key, hb_port, *ganesha[i]));
+            // The daemon's view of ganesha.conf (HA_GANESHA_CONF): only its
+            // Server_Scope matters here. node3's differs until a test fixes it.
+            scope_conf[i] = lab::write_file(d + "/scope.conf", scope_text(n == 3 ? "other" : "peers"));
+            lab::write_file(d + "/ganesha-ha.conf",
+                            cluster_config(n, key, hb_port, *ganesha[i]) + "HA_GANESHA_CONF=" + scope_conf[i] + "\n");
             lab::HadOptions h;
             h.bindir = kBin;
             h.config = d + "/ganesha-ha.conf";
@@ -104,6 +109,16 @@ protected:
             had[i].emplace(h);
         }
         for (auto& h : had) h->start();
+    }
+
+    static std::string scope_text(const std::string& scope) {
+        return "NFS_CORE_PARAM { Clustered = false; }\nNFSV4 { Server_Scope = \"" + scope + "\"; }\n";
+    }
+    std::vector<json> scope_events(int on, const std::string& node) {
+        std::vector<json> out;
+        for (const auto& e : events(on))
+            if (e["type"] == "peer" && e["subject"] == node && e["fields"].contains("mismatch")) out.push_back(e);
+        return out;
     }
 
     json call(int node, const std::string& command, json arguments = json::object()) {
@@ -180,6 +195,7 @@ protected:
     std::array<std::optional<lab::DbusDaemon>, kNodes> bus;
     std::array<std::optional<lab::Ganesha>, kNodes> ganesha;
     std::array<std::optional<lab::Had>, kNodes> had;
+    std::array<std::string, kNodes> scope_conf;
 };
 
 TEST_F(PeersTest, AKilledNfsdPutsBothSurvivorsIntoGraceForItsVipWithin100ms) {
@@ -346,6 +362,66 @@ TEST_F(PeersTest, ASilentPeerIsDownAfterFallTimesInterval) {
     EXPECT_LE(*down_at, 2300'000'000LL);
     // and takes grace for its VIP (the daemon is gone; so may the node be)
     EXPECT_TRUE(lab::wait_until([&] { return step_done(2, "confirm", "grace " + vip(3)).has_value(); }, 3000ms));
+}
+
+// Every heartbeat carries a fingerprint of the sender's NFSv4 Server_Scope;
+// a peer whose scope differs from ours is shown, logged once per change,
+// and counted in ganesha_ha_peer_server_scope_mismatch.
+TEST_F(PeersTest, AServerScopeMismatchIsReportedOnceAndClearsAfterAReload) {
+    ASSERT_TRUE(all_up(10000ms));
+    const auto hb = captured_from("node1", 3000ms);
+    ASSERT_TRUE(hb);
+    EXPECT_EQ(hb->second.scope_fingerprint, ganesha_conf::scope_fingerprint("peers"));
+    const auto hb3 = captured_from("node3", 3000ms);
+    ASSERT_TRUE(hb3);
+    EXPECT_EQ(hb3->second.scope_fingerprint, ganesha_conf::scope_fingerprint("other"));
+
+    const json peers = call(1, "peers")["arguments"];
+    EXPECT_EQ(peers["server_scope"], "peers");
+    EXPECT_EQ(peer(1, "node2")["server_scope_mismatch"], false);
+    EXPECT_EQ(peer(1, "node3")["server_scope_mismatch"], true);
+    EXPECT_TRUE(peer(1, "node4")["server_scope_fingerprint"].is_null());  // never heard
+    EXPECT_EQ(peer(3, "node1")["server_scope_mismatch"], true);
+
+    // Once per change, however many heartbeats repeat it.
+    ASSERT_TRUE(lab::wait_until([&] { return !scope_events(1, "node3").empty(); }, 3000ms));
+    const auto seq = peer(1, "node3")["sequence"].get<std::uint64_t>();
+    ASSERT_TRUE(lab::wait_until([&] { return peer(1, "node3")["sequence"].get<std::uint64_t>() >= seq + 4; }, 5000ms));
+    auto seen = scope_events(1, "node3");
+    ASSERT_EQ(seen.size(), 1u);
+    EXPECT_NE(seen[0]["message"].get<std::string>().find("server scope differs"), std::string::npos) << seen[0].dump();
+    EXPECT_TRUE(scope_events(1, "node2").empty());
+
+    const std::string text = call(1, "metrics")["arguments"]["text"];
+    EXPECT_NE(text.find("ganesha_ha_peer_server_scope_mismatch{peer=\"node3\"} 1"), std::string::npos) << text;
+    EXPECT_NE(text.find("ganesha_ha_peer_server_scope_mismatch{peer=\"node2\"} 0"), std::string::npos) << text;
+    EXPECT_NE(text.find("ganesha_ha_peer_server_scope_mismatch{peer=\"node4\"} 0"), std::string::npos) << text;
+
+    const auto out = lab::run_cli(kBin, had[0]->socket_path(), {"peers"}, 5000ms);
+    EXPECT_NE(out.out.find("scope       \"peers\""), std::string::npos) << out.out;
+    EXPECT_NE(out.out.find("DIFFERS"), std::string::npos) << out.out;
+
+    // node3's ganesha.conf fixed and re-read: the peers see the new fingerprint at once.
+    lab::write_file(scope_conf[2], scope_text("peers"));
+    ASSERT_EQ(call(3, "reload")["result"], 0);
+    ASSERT_TRUE(lab::wait_until([&] { return peer(1, "node3")["server_scope_mismatch"] == false; }, 3000ms));
+    seen = scope_events(1, "node3");
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_NE(seen[1]["message"].get<std::string>().find("matches again"), std::string::npos) << seen[1].dump();
+    EXPECT_NE(call(1, "metrics")["arguments"]["text"].get<std::string>().find(
+                  "ganesha_ha_peer_server_scope_mismatch{peer=\"node3\"} 0"),
+              std::string::npos);
+
+    // An unreadable ganesha.conf is a warning event, not a refusal: the scope is unknown, a mismatch for all.
+    fs::remove(scope_conf[1]);
+    ASSERT_EQ(call(2, "reload")["result"], 0);
+    ASSERT_TRUE(lab::wait_until([&] { return peer(1, "node2")["server_scope_mismatch"] == true; }, 3000ms));
+    EXPECT_TRUE(call(2, "peers")["arguments"]["server_scope"].is_null());
+    bool warned = false;
+    for (const auto& e : events(2))
+        warned |= e["subject"] == "server-scope" && e["message"].get<std::string>().rfind("unknown: ", 0) == 0;
+    EXPECT_TRUE(warned);
+    EXPECT_EQ(peer(2, "node1")["state"], "up");  // heartbeats go on
 }
 
 TEST(PeersKeyFile, AKeyOthersCanReadRefusesStartUp) {

@@ -147,6 +147,18 @@ TEST(ClusterLayout, LayoutKeys) {
               "/srv/a&b<c");
 }
 
+TEST(ClusterLayout, TheAgentGetsHaGaneshaConfOnlyWhenItIsNotTheDefault) {
+    const std::string base = "HA_NAME=c\nHA_CLUSTER_NODES=\"node1,node2\"\nVIP_node1=10.0.0.1\nVIP_node2=10.0.0.2\n";
+    Config c = parse(base);
+    EXPECT_EQ(c.ganesha_conf, "/etc/ganesha/ganesha.conf");
+    EXPECT_EQ(object(build_layout(c, c.layout), "nfs_setup-clone")->xml.find("ganesha_conf"), std::string::npos);
+    c = parse(base + "HA_GANESHA_CONF=/srv/ganesha.conf\n");
+    EXPECT_NE(object(build_layout(c, c.layout), "nfs_setup-clone")->xml.find(
+                  "name=\"ganesha_conf\" value=\"/srv/ganesha.conf\""),
+              std::string::npos);
+    EXPECT_THROW(parse(base + "HA_GANESHA_CONF=ganesha.conf\n"), ConfigError);
+}
+
 TEST(ClusterLayout, NetmaskDefaultsPerFamilyAndIsChecked) {
     const std::string v6 = "HA_NAME=x\nHA_CLUSTER_NODES=\"a,b\"\nVIP_a=10.0.0.1\nVIP_b=fd00::2\n";
     const Layout l = layout_of(v6);

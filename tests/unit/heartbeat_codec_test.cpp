@@ -76,10 +76,11 @@ TEST_F(CodecTest, LayoutIsTheDocumentedOne) {
     Heartbeat hb = sample(0x0102030405060708ULL);
     hb.grace_held = {"n3"};
     hb.nfsd = NfsdState::down;
+    hb.scope_fingerprint = 0x1112131415161718ULL;
     const auto bytes = codec.encode(hb);
-    ASSERT_EQ(bytes.size(), 24u + 5 + 3 + 3 + 32);
+    ASSERT_EQ(bytes.size(), 32u + 5 + 3 + 3 + 32);
     EXPECT_EQ(std::string(bytes.begin(), bytes.begin() + 4), "GHHB");
-    EXPECT_EQ(bytes[4], 1);  // version
+    EXPECT_EQ(bytes[4], 2);  // version
     EXPECT_EQ(bytes[5], 2);  // nfsd down
     EXPECT_EQ(bytes[6], 0);  // flags
     EXPECT_EQ(bytes[7], 1);  // grace count
@@ -87,12 +88,38 @@ TEST_F(CodecTest, LayoutIsTheDocumentedOne) {
     EXPECT_EQ(bytes[15], 0xef);  // incarnation, big-endian
     EXPECT_EQ(bytes[16], 0x01);
     EXPECT_EQ(bytes[23], 0x08);  // sequence, big-endian
-    EXPECT_EQ(bytes[24], 4);
-    EXPECT_EQ(std::string(bytes.begin() + 25, bytes.begin() + 29), "demo");
-    EXPECT_EQ(bytes[29], 2);
-    EXPECT_EQ(std::string(bytes.begin() + 30, bytes.begin() + 32), "n2");
-    EXPECT_EQ(bytes[32], 2);
-    EXPECT_EQ(std::string(bytes.begin() + 33, bytes.begin() + 35), "n3");
+    EXPECT_EQ(bytes[24], 0x11);
+    EXPECT_EQ(bytes[31], 0x18);  // server scope fingerprint, big-endian
+    EXPECT_EQ(bytes[32], 4);
+    EXPECT_EQ(std::string(bytes.begin() + 33, bytes.begin() + 37), "demo");
+    EXPECT_EQ(bytes[37], 2);
+    EXPECT_EQ(std::string(bytes.begin() + 38, bytes.begin() + 40), "n2");
+    EXPECT_EQ(bytes[40], 2);
+    EXPECT_EQ(std::string(bytes.begin() + 41, bytes.begin() + 43), "n3");
+    const auto r = decode(bytes);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r.heartbeat->scope_fingerprint, 0x1112131415161718ULL);
+}
+
+// Version 1 (no fingerprint; names from offset 24), as a daemon not yet
+// upgraded sends it, is still accepted, with the fingerprint unknown.
+TEST_F(CodecTest, VersionOneIsAcceptedWithoutAFingerprint) {
+    Heartbeat hb = sample(0x0102030405060708ULL);
+    hb.scope_fingerprint = 0x1112131415161718ULL;
+    auto v2 = codec.encode(hb);
+    std::vector<std::uint8_t> v1;
+    v1.reserve(v2.size());
+    for (std::size_t i = 0; i + 32 < v2.size(); ++i)
+        if (i < 24 || i >= 32) v1.push_back(v2[i]);  // without the fingerprint and the MAC
+    v1[4] = 1;
+    const auto key = key_of(7);
+    std::array<std::uint8_t, 32> mac{};
+    crypto_auth(mac.data(), v1.data(), v1.size(), key.bytes().data());
+    v1.insert(v1.end(), mac.begin(), mac.end());
+    const auto r = decode(v1);
+    ASSERT_TRUE(r) << static_cast<int>(r.reason);
+    hb.scope_fingerprint = 0;
+    EXPECT_EQ(*r.heartbeat, hb);
 }
 
 // crypto_auth is HMAC-SHA-512 truncated to 256 bits, over every byte before it.
@@ -195,7 +222,9 @@ TEST_F(CodecTest, SizeLimits) {
 TEST_F(CodecTest, MalformedAndBadVersion) {
     const auto good = codec.encode(sample());
     auto v = good;
-    v[4] = 2;
+    v[4] = 3;
+    EXPECT_EQ(drop(v), DropReason::bad_version);
+    v[4] = 0;
     EXPECT_EQ(drop(v), DropReason::bad_version);
     auto magic = good;
     magic[0] = 'X';
@@ -207,10 +236,10 @@ TEST_F(CodecTest, MalformedAndBadVersion) {
     count[7] = 65;
     EXPECT_EQ(drop(count), DropReason::malformed);
     auto empty_name = good;
-    empty_name[24] = 0;
+    empty_name[32] = 0;
     EXPECT_EQ(drop(empty_name), DropReason::malformed);
     auto bad_char = good;
-    bad_char[25] = '/';
+    bad_char[33] = '/';
     EXPECT_EQ(drop(bad_char), DropReason::malformed);
     auto trailing = good;
     trailing.insert(trailing.end() - 32, 0x00);  // a byte between the last name and the MAC

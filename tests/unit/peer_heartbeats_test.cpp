@@ -309,9 +309,9 @@ TEST_F(PeerHeartbeatsTest, ForgedAndReplayedDatagramsChangeNothingAndAreCounted)
     n2.send_bytes(codec.encode(elsewhere), target);
     n2.send_bytes(std::vector<std::uint8_t>(1500, 0x47), target);
     n2.send_bytes({'G', 'H', 'H', 'B', 1}, target);
-    auto v2 = genuine;
-    v2[4] = 2;
-    n2.send_bytes(v2, target);
+    auto v3 = genuine;
+    v3[4] = 3;
+    n2.send_bytes(v3, target);
     n2.send_bytes(std::vector<std::uint8_t>(100, 0), target);
     pump();
 

@@ -561,7 +561,8 @@ TEST(ClusterWithoutPacemaker, RefusesClearly) {
     const std::string config = lab::write_file(dir.file("ganesha-ha.conf"), conf_text(numbered(2)));
     lab::NetNs ns{"gha-nocl"};
     for (const char* sub : {"setup", "status", "teardown"}) {
-        const auto r = ns.exec({kHactl, "cluster", "--config", config, sub}, 20000ms);
+        const auto r =
+            ns.exec({kHactl, "cluster", "--config", config, "--ganesha-conf", kGoodGaneshaConf, sub}, 20000ms);
         EXPECT_EQ(r.exit_code, 4) << sub << ": " << r.out << r.err;
         EXPECT_NE(r.err.find("no cluster is running"), std::string::npos) << r.err;
     }

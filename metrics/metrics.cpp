@@ -47,7 +47,7 @@ const std::vector<std::string>& probe_failure_reasons(std::string_view kind) {
 }
 
 // Step names are built in actions/pacemaker_actions.cpp, actions/grace_steps.cpp,
-// actions/nfsd_fence.cpp and service/failover.cpp; tests/unit/metrics_test.cpp builds the real steps
+// actions/nfsd_fence.cpp, service/failover.cpp and service/daemon_handover.cpp; tests/unit/metrics_test.cpp builds the real steps
 // and checks that none of them falls into "other".
 std::string action_label(std::string_view name) {
     if (name.starts_with("set ")) return "attrd-set";
@@ -58,18 +58,20 @@ std::string action_label(std::string_view name) {
     if (name.starts_with("wait ") && name.find("grace") != std::string_view::npos) return "wait-grace";
     if (name == "grace" || name.starts_with("grace ")) return "grace";
     if (name.starts_with("fence ")) return "fence";
+    if (name.starts_with("record ") && name.find(" as the holder of ") != std::string_view::npos) return "holder-record";
     return "other";
 }
 
 const std::vector<std::string>& actions() {
     static const std::vector<std::string> set{"attrd-set",     "attrd-delete",  "trigger-create", "trigger-delete",
                                               "grace",         "grace-confirm", "wait-grace",     "fence",
-                                              "other"};
+                                              "holder-record", "other"};
     return set;
 }
 
 const std::vector<std::string>& pipelines() {
-    static const std::vector<std::string> set{"nfsd-down", "nfsd-up", "drain", "undrain", "grace", "other"};
+    static const std::vector<std::string> set{"nfsd-down", "nfsd-up",  "drain",       "undrain",
+                                              "grace",     "take-vip", "release-vip", "other"};
     return set;
 }
 

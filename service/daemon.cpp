@@ -350,10 +350,7 @@ void Daemon::on_pipeline(const PipelineRecord& r, const StepRecord* step) {
         }
     }
     events_.add("action", r.name, message, fields);
-    if (!step) {
-        take_pipeline_finished(r);
-        grace_pipeline_finished(r);
-    }
+    if (!step) grace_pipeline_finished(r);
     // A failed pipeline for this node is retried through the reconcile check.
     if (!step && r.state == PipelineState::failed && r.target == config_.node && !stopping_)
         schedule_reconcile(kRetryAfterFailure);

@@ -84,8 +84,9 @@ private:
     void register_handover_commands();
     nlohmann::json release_vip(const std::string& vip);
     nlohmann::json take_vip(const std::string& vip);
-    void take_pipeline_finished(const PipelineRecord& record);
+    Step take_grace_step(const std::string& address);
     std::string recovery_dir() const;  // this node's v4recov on the shared volume
+    std::string recovery_dir_of(const std::string& node) const;
     std::optional<std::string> node_of_vip(const std::string& vip) const;
     // NFSv4 server scope (service/daemon_scope.cpp).
     void load_server_scope();
@@ -125,7 +126,6 @@ private:
     std::map<std::uint64_t, std::pair<GraceEvent, std::string>> grace_requests_;  // pipeline id -> what
     std::unique_ptr<Timer> grace_expiry_;
     VipHolders holders_;
-    std::map<std::uint64_t, std::string> pending_takes_;  // grace pipeline id -> VIP to record as held
     std::optional<std::string> server_scope_;       // from HA_GANESHA_CONF; nullopt: unknown
     std::uint64_t scope_fingerprint_ = 0;           // 0: unknown
     std::string scope_problem_;                     // why it is unknown

@@ -29,9 +29,7 @@ namespace {
 constexpr std::size_t kMaxReleased = 256;  // release-ip calls in one pipeline
 }
 
-std::string Daemon::recovery_dir() const {
-    return config_.layout.ha_vol_mnt + "/nfs-ganesha/" + config_.node + "/nfs/ganesha/v4recov";
-}
+std::string Daemon::recovery_dir() const { return recovery_dir_of(config_.node); }
 
 std::optional<std::string> Daemon::node_of_vip(const std::string& vip) const {
     for (const auto& [name, address] : config_.vips)
@@ -65,49 +63,84 @@ json Daemon::release_vip(const std::string& vip) {
     return pipeline_answer(failover_.release_clients(vip, owners), "release-vip");
 }
 
+std::string Daemon::recovery_dir_of(const std::string& node) const {
+    return config_.layout.ha_vol_mnt + "/nfs-ganesha/" + node + "/nfs/ganesha/v4recov";
+}
+
+// One step: ganesha in a take-ip grace for `address` (the holder's VIP, which
+// the agent's link turns into the holder's records). A grace this daemon took
+// for that address is reused only while ganesha still reports it is in grace
+// (it ends early once every known client reclaimed, and with a restart);
+// otherwise grace is requested again and confirmed.
+Step Daemon::take_grace_step(const std::string& address) {
+    Step step;
+    step.name = "grace for the holder's records " + address;
+    step.timeout = grace_client_->options().timeout * 3 + std::chrono::milliseconds(500);
+    step.attempts = config_.action_attempts;
+    std::weak_ptr<GraceClient> weak = grace_client_;
+    step.run = [this, weak, address](StepDone done) {
+        auto client = weak.lock();
+        if (!client) return done({std::make_error_code(std::errc::operation_canceled), "D-Bus client gone"});
+        client->get_grace([this, weak, address, done](std::error_code ec, bool in_grace, const std::string& message) {
+            if (ec) return done({ec, std::string(dbus_reason(ec)) + ": " + message});
+            if (in_grace && grace_held_.count(address))
+                return done(StepResult::ok("ganesha already in grace for " + address));
+            auto c = weak.lock();
+            if (!c) return done({std::make_error_code(std::errc::operation_canceled), "D-Bus client gone"});
+            c->grace(GraceEvent::take_ip, address, [this, weak, address, done](std::error_code ec2, const std::string& m) {
+                if (ec2) return done({ec2, std::string(dbus_reason(ec2)) + ": " + m});
+                auto c2 = weak.lock();
+                if (!c2) return done({std::make_error_code(std::errc::operation_canceled), "D-Bus client gone"});
+                c2->get_grace([this, address, done](std::error_code ec3, bool now_in_grace, const std::string& m3) {
+                    if (ec3) return done({ec3, std::string(dbus_reason(ec3)) + ": " + m3});
+                    if (!now_in_grace)
+                        return done({make_error_code(DbusErrc::refused), "ganesha reports it is not in grace"});
+                    grace_held_[address] = {node_of_vip(address).value_or(""), clock_.now()};
+                    announce();
+                    expire_grace_held();
+                    done(StepResult::ok("ganesha in grace for " + address + " (confirmed)"));
+                });
+            });
+        });
+    };
+    return step;
+}
+
 json Daemon::take_vip(const std::string& vip) {
     const auto home = node_of_vip(vip);
     if (!home) return answer(control::error, "take-vip: " + vip.substr(0, 64) + " is no node's VIP");
     std::error_code ec;
     const std::string holder = holders_.holder(vip, ec).value_or(*home);
     if (ec) return answer(control::error, "take-vip: cannot read the holder of " + vip + ": " + ec.message());
-    auto record_holder = [this, vip]() {
+    Step record;
+    record.name = "record " + config_.node + " as the holder of " + vip;
+    record.run = [this, vip](StepDone done) {
         if (auto e = holders_.set_holder(vip, config_.node))
-            return answer(control::error, "take-vip: cannot record this node as the holder of " + vip + ": " + e.message());
-        return answer(control::success, "take-vip: " + config_.node + " holds " + vip, {{"address", vip}});
+            return done({e, "cannot write " + holders_.dir() + "/" + vip + ": " + e.message()});
+        done(StepResult::ok(config_.node + " holds " + vip));
     };
-    if (holder == config_.node) return record_holder();
-    const auto holder_vip = config_.vips.find(holder);
-    if (holder_vip == config_.vips.end())
-        return answer(control::error, "take-vip: the last holder of " + vip + ", '" + holder.substr(0, 64) +
-                                          "', is not in HA_CLUSTER_NODES");
-    json grace = grace_command(GraceEvent::take_ip, holder_vip->second);
-    if (grace.value("result", 1) != control::success) return grace;
-    const auto& args = grace.value("arguments", json::object());
-    if (args.value("already", false)) return record_holder();
-    if (!args.contains("id")) return grace;
-    const auto id = args["id"].get<std::uint64_t>();
-    const auto record = pipelines_.record(id);
-    if (record && finished(record->state)) {
-        if (record->state != PipelineState::succeeded) return grace;
-        return record_holder();
+    std::vector<Step> steps;
+    std::string why = "it held it last";
+    if (holder != config_.node) {
+        const auto holder_vip = config_.vips.find(holder);
+        if (holder_vip == config_.vips.end())
+            return answer(control::error, "take-vip: the last holder of " + vip + ", '" + holder.substr(0, 64) +
+                                              "', is not in HA_CLUSTER_NODES");
+        // No records, nobody to reclaim: no grace (a cold start moves VIPs
+        // around before any client came).
+        std::error_code rec;
+        const auto records = read_recovery_records(recovery_dir_of(holder), rec);
+        if (!records.empty() || (rec && rec != std::errc::no_such_file_or_directory)) {
+            steps.push_back(take_grace_step(holder_vip->second));
+            why = "grace for the records of its last holder " + holder + " (" + std::to_string(records.size()) +
+                  " record(s))";
+        } else {
+            why = "its last holder " + holder + " has no client records: no grace needed";
+        }
     }
-    pending_takes_[id] = vip;
-    events_.add("handover", "take-vip",
-                "taking " + vip + ": grace for the records of its last holder " + holder + " (" +
-                    holder_vip->second + ")",
-                {{"address", vip}, {"holder", holder}});
-    return grace;
-}
-
-void Daemon::take_pipeline_finished(const PipelineRecord& record) {
-    const auto it = pending_takes_.find(record.id);
-    if (it == pending_takes_.end() || !finished(record.state)) return;
-    const std::string vip = it->second;
-    pending_takes_.erase(it);
-    if (record.state != PipelineState::succeeded) return;
-    if (auto e = holders_.set_holder(vip, config_.node))
-        events_.add("handover", "take-vip", "cannot record this node as the holder of " + vip + ": " + e.message());
+    steps.push_back(std::move(record));
+    events_.add("handover", "take-vip", "taking " + vip + ": " + why, {{"address", vip}, {"holder", holder}});
+    return pipeline_answer(pipelines_.submit({"take-vip", "take " + vip, std::move(steps)}), "take-vip");
 }
 
 void Daemon::register_handover_commands() {

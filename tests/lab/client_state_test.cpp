@@ -221,7 +221,9 @@ TEST_F(ClientState, NewLocksWaitForTheSurvivorsGraceToEnd) {
                                          "--print-reply", "--dest=org.ganesha.nfsd", "/org/ganesha/nfsd/admin",
                                          "org.ganesha.nfsd.admin.get_grace"},
                                         5s);
-        return r.out.find("boolean true") != std::string::npos;  // the first boolean: in grace
+        // (b in_grace, b succeeded, s message): only the first boolean says it.
+        const auto first = r.out.find("boolean ");
+        return first != std::string::npos && r.out.compare(first, 12, "boolean true") == 0;
     };
     ASSERT_TRUE(in_grace(2)) << "node2 is not in grace after taking VIP1";
     // A new client mounts through the moved VIP and asks for a new lock.

@@ -283,13 +283,17 @@ TEST_F(MetricsTest, RealPipelineStepsMapToKnownActions) {
         for (const auto& step : grace.grace(event, event == GraceEvent::just_grace ? "" : "192.0.2.2"))
             step_names.insert(step.name);
 
+    // service/daemon_handover.cpp's take-vip steps (the daemon builds them).
+    step_names.insert("grace for the holder's records 192.0.2.2");
+    step_names.insert("record node1 as the holder of 192.0.2.2");
+
     std::set<std::string> labels;
     for (const auto& name : step_names) {
         EXPECT_NE(metric_labels::action_label(name), "other") << name;
         labels.insert(metric_labels::action_label(name));
     }
     EXPECT_EQ(labels, (std::set<std::string>{"attrd-set", "attrd-delete", "trigger-create", "trigger-delete",
-                                             "grace", "grace-confirm", "wait-grace", "fence"}));
+                                             "grace", "grace-confirm", "wait-grace", "fence", "holder-record"}));
 
     const auto s = now();
     EXPECT_EQ(s.at("ganesha_ha_pipeline_runs_total{pipeline=\"nfsd-down\",result=\"succeeded\"}"), 1);

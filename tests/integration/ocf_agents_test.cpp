@@ -58,7 +58,8 @@ protected:
                                 "HA_MONITOR_PID=\"interval=200ms\"\n"
                                 "HA_MONITOR_RPC_NULL=\"interval=200ms timeout=200ms\"\n"
                                 "HA_METRICS_LISTEN=off\n"
-                                "HA_GRACE_DELAY=400ms\nHA_ACTION_TIMEOUT=2s\n");
+                                "HA_GRACE_DELAY=400ms\nHA_ACTION_TIMEOUT=2s\n"
+                                "HA_VOL_MNT=\"" + dir.file("vol") + "\"\n");
         lab::HadOptions h;
         h.bindir = kBin;
         h.config = config;
@@ -150,7 +151,7 @@ protected:
 
 TEST_F(OcfAgents, MetaDataIsValidAgainstTheDtd) {
     if (!fs::exists(kDtd)) GTEST_SKIP() << kDtd << " missing (package resource-agents)";
-    for (const std::string name : {"ganesha_nfsd", "ganesha_mon", "ganesha_grace"}) {
+    for (const std::string name : {"ganesha_nfsd", "ganesha_mon", "ganesha_grace", "ganesha_handover"}) {
         SCOPED_TRACE(name);
         const auto meta = agent(name, "meta-data", {});
         ASSERT_EQ(meta.exit_code, 0) << describe(meta);
@@ -187,6 +188,73 @@ TEST_F(OcfAgents, GaneshaGracePassesOcfTester) {
     const auto r = ocf_tester("ganesha_grace", base());
     EXPECT_EQ(r.exit_code, 0) << describe(r);
     EXPECT_NE(r.out.find("passed all tests"), std::string::npos) << describe(r);
+}
+
+TEST_F(OcfAgents, GaneshaHandoverPassesOcfTester) {
+    Params p = base();
+    p["ip"] = "192.0.2.2";
+    const auto r = ocf_tester("ganesha_handover", p);
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_NE(r.out.find("passed all tests"), std::string::npos) << describe(r);
+}
+
+// start (before the VIP comes up here) puts ganesha into a take-ip grace for
+// the records of the VIP's last holder and records this node as the holder;
+// stop (after the VIP left) releases the VIP's clients, none here.
+TEST_F(OcfAgents, HandoverStartTakesGraceForTheLastHoldersRecordsAndStopReleases) {
+    Params p = base();
+    p["ip"] = "192.0.2.2";
+    const std::string holders = dir.file("vol") + "/nfs-ganesha/.vip-holders/192.0.2.2";
+
+    // node2 (the VIP's home, its holder by default) has no records: no grace.
+    auto r = agent("ganesha_handover", "start", p);
+    ASSERT_EQ(r.exit_code, kSuccess) << describe(r);
+    EXPECT_EQ(fs::read_symlink(holders), "node1");
+    EXPECT_EQ(ganesha_log().find("recovery event 5"), std::string::npos) << "grace without records to reclaim";
+    EXPECT_EQ(probe("ganesha_handover", p).exit_code, kSuccess);
+    r = agent("ganesha_handover", "stop", p);
+    EXPECT_EQ(r.exit_code, kSuccess) << describe(r);
+    EXPECT_EQ(probe("ganesha_handover", p).exit_code, kNotRunning);
+
+    // node2 held it last and has a client record: grace 5:<node2's VIP> first.
+    fs::create_directories(dir.file("vol") + "/nfs-ganesha/node2/nfs/ganesha/v4recov/" +
+                           "::ffff:192.0.2.77-(19:Linux NFSv4.1 ghost)");
+    fs::remove(holders);
+    fs::create_symlink("node2", holders);
+    r = agent("ganesha_handover", "start", p);
+    ASSERT_EQ(r.exit_code, kSuccess) << describe(r);
+    EXPECT_TRUE(in_grace());
+    EXPECT_NE(ganesha_log().find("recovery event 5 nodeid -1 ip 192.0.2.2"), std::string::npos)
+        << lab::tail_file(ganesha->log_path());
+    EXPECT_EQ(fs::read_symlink(holders), "node1");
+    // Taking it again while ganesha is still in that grace sends nothing.
+    const auto before = pipelines_named("grace");
+    fs::remove(holders);
+    fs::create_symlink("node2", holders);
+    r = agent("ganesha_handover", "start", p);
+    ASSERT_EQ(r.exit_code, kSuccess) << describe(r);
+    const json events = call("events")["arguments"]["events"];
+    std::size_t taken = 0;
+    for (const auto& e : events)
+        if (e.value("type", "") == "action" && e.value("message", "").find("already in grace for 192.0.2.2") !=
+                                                   std::string::npos)
+            ++taken;
+    EXPECT_EQ(taken, 1u) << events.dump();
+    EXPECT_EQ(pipelines_named("grace"), before);
+
+    // A ganesha-had that does not answer fails the start (no VIP without
+    // grace) but never the stop (that would block the VIP).
+    Params dead = p;
+    dead["socket"] = dir.file("nobody.sock");
+    EXPECT_EQ(agent("ganesha_handover", "start", dead).exit_code, kGeneric);
+    EXPECT_EQ(agent("ganesha_handover", "stop", dead).exit_code, kSuccess);
+    // Hostile or missing addresses are refused before anything runs.
+    Params bad = p;
+    bad["ip"] = "192.0.2.2; touch " + dir.file("pwned");
+    EXPECT_EQ(agent("ganesha_handover", "start", bad).exit_code, kConfigured);
+    bad["ip"] = "";
+    EXPECT_EQ(agent("ganesha_handover", "validate-all", bad).exit_code, kConfigured);
+    EXPECT_FALSE(fs::exists(dir.file("pwned")));
 }
 
 TEST_F(OcfAgents, GaneshaNfsdPassesOcfTester) {

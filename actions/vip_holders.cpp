@@ -21,6 +21,10 @@ std::optional<std::string> VipHolders::holder(const std::string& vip, std::error
 }
 
 std::error_code VipHolders::set_holder(const std::string& vip, const std::string& node) const {
+    // <HA_VOL_MNT>/nfs-ganesha (the ganesha_nfsd agent makes it too), then
+    // .vip-holders; never HA_VOL_MNT itself: an unmounted volume must fail.
+    const std::string parent = dir_.substr(0, dir_.rfind('/'));
+    if (::mkdir(parent.c_str(), 0755) < 0 && errno != EEXIST) return {errno, std::generic_category()};
     if (::mkdir(dir_.c_str(), 0755) < 0 && errno != EEXIST) return {errno, std::generic_category()};
     const std::string link = dir_ + "/" + vip;
     const std::string tmp = link + ".new." + std::to_string(::getpid());

@@ -191,6 +191,7 @@ TEST_F(OcfAgents, GaneshaGracePassesOcfTester) {
 }
 
 TEST_F(OcfAgents, GaneshaHandoverPassesOcfTester) {
+    fs::create_directories(dir.file("vol"));  // the shared volume, mounted
     Params p = base();
     p["ip"] = "192.0.2.2";
     const auto r = ocf_tester("ganesha_handover", p);
@@ -202,6 +203,7 @@ TEST_F(OcfAgents, GaneshaHandoverPassesOcfTester) {
 // the records of the VIP's last holder and records this node as the holder;
 // stop (after the VIP left) releases the VIP's clients, none here.
 TEST_F(OcfAgents, HandoverStartTakesGraceForTheLastHoldersRecordsAndStopReleases) {
+    fs::create_directories(dir.file("vol"));  // the shared volume, mounted
     Params p = base();
     p["ip"] = "192.0.2.2";
     const std::string holders = dir.file("vol") + "/nfs-ganesha/.vip-holders/192.0.2.2";

@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <functional>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -35,13 +36,6 @@ lab::LabCluster& cluster() {
 }
 std::string vip(int node) { return lab::LabCluster::vip_of(node); }
 
-bool alive(pid_t pid) {
-    if (pid <= 0 || ::kill(pid, 0) != 0) return false;
-    const std::string stat = lab::read_file("/proc/" + std::to_string(pid) + "/stat");
-    const auto close = stat.rfind(')');
-    return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
-}
-
 class ClientState : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
@@ -61,9 +55,9 @@ protected:
     void TearDown() override {
         if (cluster().nodes() != 3) return;
         for (int n = 1; n <= 3; ++n) {
-            if (!alive(cluster().supervisor(n))) cluster().run({"revive-node", std::to_string(n)});
+            if (!lab::process_alive(cluster().supervisor(n))) cluster().run({"revive-node", std::to_string(n)});
             cluster().run({"resume-nfsd", std::to_string(n)});
-            if (!alive(cluster().pid_of(n, "nfsd"))) cluster().run({"restart-nfsd", std::to_string(n)});
+            if (!lab::process_alive(cluster().pid_of(n, "nfsd"))) cluster().run({"restart-nfsd", std::to_string(n)});
         }
         for (int n = 1; n <= 3; ++n) cluster().wait_owner(vip(n), n, 60s);
     }
@@ -104,59 +98,43 @@ protected:
                     r["stalls"].dump().c_str());
     }
 
+    // kc1 on node1's VIP through `fault` of node1 (VIP1 to node2 within
+    // `bound`, after the survivors' grace) and `restore` (VIP1 home again).
+    void fail_and_come_back(const std::string& fault, const std::string& restore, std::chrono::milliseconds bound,
+                            const std::function<void(long long vip_up)>& also = {}) {
+        lab::KernelClient client(cluster(), 1);
+        ASSERT_TRUE(client.start(vip(1))) << client.why();
+        ASSERT_EQ(cluster().run({fault, "1"}), 0);
+        const long long up = expect_moved(1, 2, bound);
+        ASSERT_GT(up, 0);
+        if (also) also(up);
+        expect_grace_before(1, {2, 3}, up);
+        expect_served(client, lab::wall_ms(), "after the VIP moved to node2");
+
+        ASSERT_EQ(cluster().run({restore, "1"}), 0);
+        ASSERT_GT(expect_moved(1, 1, 60s), 0);
+        expect_served(client, lab::wall_ms(), "after the fail-back");
+        expect_kept(client);
+    }
+
     std::uint64_t since_[4] = {};
 };
 
-TEST_F(ClientState, NfsdKilledThenRestarted) {
-    lab::KernelClient client(cluster(), 1);
-    ASSERT_TRUE(client.start(vip(1))) << client.why();
-    ASSERT_EQ(cluster().run({"kill-nfsd", "1"}), 0);
-    const long long up = expect_moved(1, 2, 10s);
-    ASSERT_GT(up, 0);
-    expect_grace_before(1, {2, 3}, up);
-    expect_served(client, lab::wall_ms(), "after the VIP moved to node2");
-
-    ASSERT_EQ(cluster().run({"restart-nfsd", "1"}), 0);
-    ASSERT_GT(expect_moved(1, 1, 30s), 0);
-    expect_served(client, lab::wall_ms(), "after the fail-back");
-    expect_kept(client);
-}
+TEST_F(ClientState, NfsdKilledThenRestarted) { fail_and_come_back("kill-nfsd", "restart-nfsd", 10s); }
 
 // A hung (SIGSTOPped) ganesha.nfsd still holds its clients' locks on the
 // backend: it is fenced (killed, exit confirmed) after the survivors hold
 // grace and before the VIP moves, so the client's reclaim on node2 succeeds.
 TEST_F(ClientState, NfsdHungIsFencedThenRestarted) {
-    lab::KernelClient client(cluster(), 1);
-    ASSERT_TRUE(client.start(vip(1))) << client.why();
-    ASSERT_EQ(cluster().run({"hang-nfsd", "1"}), 0);
-    const long long up = expect_moved(1, 2, 15s);
-    ASSERT_GT(up, 0);
-    const auto fenced = cluster().first_event(1, since_[1], [](const json& e) { return e.value("type", "") == "fence"; });
-    ASSERT_TRUE(fenced) << "the hung ganesha.nfsd was not fenced";
-    EXPECT_LT(*fenced, up) << "the VIP moved before the hung server was fenced";
-    expect_grace_before(1, {2, 3}, up);
-    expect_served(client, lab::wall_ms(), "after the VIP moved to node2");
-
-    ASSERT_EQ(cluster().run({"restart-nfsd", "1"}), 0);
-    ASSERT_GT(expect_moved(1, 1, 30s), 0);
-    expect_served(client, lab::wall_ms(), "after the fail-back");
-    expect_kept(client);
+    fail_and_come_back("hang-nfsd", "restart-nfsd", 15s, [&](long long up) {
+        const auto fenced =
+            cluster().first_event(1, since_[1], [](const json& e) { return e.value("type", "") == "fence"; });
+        ASSERT_TRUE(fenced) << "the hung ganesha.nfsd was not fenced";
+        EXPECT_LT(*fenced, up) << "the VIP moved before the hung server was fenced";
+    });
 }
 
-TEST_F(ClientState, NodeLostThenRevived) {
-    lab::KernelClient client(cluster(), 1);
-    ASSERT_TRUE(client.start(vip(1))) << client.why();
-    ASSERT_EQ(cluster().run({"kill-node", "1"}), 0);
-    const long long up = expect_moved(1, 2, 20s);
-    ASSERT_GT(up, 0);
-    expect_grace_before(1, {2, 3}, up);
-    expect_served(client, lab::wall_ms(), "after the VIP moved to node2");
-
-    ASSERT_EQ(cluster().run({"revive-node", "1"}), 0);
-    ASSERT_GT(expect_moved(1, 1, 60s), 0);
-    expect_served(client, lab::wall_ms(), "after the fail-back");
-    expect_kept(client);
-}
+TEST_F(ClientState, NodeLostThenRevived) { fail_and_come_back("kill-node", "revive-node", 20s); }
 
 // A client that first mounts VIP1 while node2 holds it has its record only
 // on node2: node1 must take grace for node2's records when VIP1 comes home,
@@ -260,7 +238,7 @@ TEST_F(ClientState, DaemonRestartMovesNothing) {
     ASSERT_TRUE(client.start(vip(1))) << client.why();
     const pid_t had = cluster().pid_of(1, "had");
     ASSERT_EQ(cluster().run({"kill-had", "1"}), 0);
-    EXPECT_TRUE(lab::wait_until([&] { return alive(cluster().pid_of(1, "had")) && cluster().pid_of(1, "had") != had; },
+    EXPECT_TRUE(lab::wait_until([&] { return lab::process_alive(cluster().pid_of(1, "had")) && cluster().pid_of(1, "had") != had; },
                                 20s))
         << "the daemon was not restarted";
     EXPECT_TRUE(lab::wait_until([&] { return !cluster().call(1, "version").is_null(); }, 10s));

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -124,6 +125,13 @@ std::optional<long long> LabCluster::wait_owner(const std::string& vip, int node
         },
         deadline, 5ms);
     return seen;
+}
+
+bool process_alive(pid_t pid) {
+    if (pid <= 0 || ::kill(pid, 0) != 0) return false;
+    const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+    const auto close = stat.rfind(')');
+    return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
 }
 
 bool holds_address(pid_t pid, const std::string& ip) {

@@ -61,6 +61,10 @@ private:
     std::string repo_, build_, dir_;
 };
 
+// A process that exists and is not a zombie (a killed child of PID 1 can
+// linger as one for a moment).
+bool process_alive(pid_t pid);
+
 // Whether `ip` is a local address in the network namespace of process `pid`
 // (/proc/PID/net/fib_trie).
 bool holds_address(pid_t pid, const std::string& ip);

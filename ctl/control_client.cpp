@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -59,11 +60,20 @@ nlohmann::json call(const std::string& socket_path, const Request& request,
 
     Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (fd.get() < 0) return fail(error, ClientError::unreachable, std::string("socket: ") + std::strerror(errno));
-    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-        if (errno != EAGAIN && errno != EINPROGRESS)
+    // A Unix socket connects at once or not at all: EAGAIN means the
+    // listen backlog is full (the daemon is stopped or busy), not "in
+    // progress", and nothing tells when there is room: ask again, a little
+    // later each time, until the deadline.
+    for (auto pause = std::chrono::milliseconds(5);;) {
+        if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) break;
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN)
             return fail(error, ClientError::unreachable, where + " (" + std::strerror(errno) + ")");
-        if (!wait_for(fd.get(), POLLOUT, deadline))
-            return fail(error, ClientError::timeout, where + " (connect timed out)");
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        if (left.count() <= 0)
+            return fail(error, ClientError::timeout, where + " (its listen backlog stayed full)");
+        ::poll(nullptr, 0, static_cast<int>(std::min(pause, left).count()));
+        pause = std::min(pause * 2, std::chrono::milliseconds(100));
     }
 
     const std::string out = serialize_request(request);

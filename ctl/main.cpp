@@ -3,7 +3,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -13,6 +12,7 @@
 #include "ctl/control_client.hpp"
 #include "ctl/ganesha_conf_command.hpp"
 #include "ctl/peers_command.hpp"
+#include "ctl/status_output.hpp"
 
 namespace {
 
@@ -21,7 +21,9 @@ using nlohmann::json;
 constexpr const char* kHelp = R"(usage: ganesha-hactl [--socket PATH] [--json] [--timeout MS] COMMAND [ARGS]
 
 Commands:
-  status                 this node, its monitors and their health
+  status [--field NAME]  this node, its monitors and their health; --field prints one member
+                         of the answer for scripts: one line per list element, "KEY VALUE"
+                         per object member (e.g. cluster_nodes, vips, node, drained)
   monitor                OCF verdict on the local ganesha.nfsd (exit 0/7/1)
   events [--since SEQ] [--limit N]
                          the daemon's event log
@@ -64,42 +66,9 @@ Exit codes:
 
 enum Exit { ok = 0, failed = 1, usage = 2, empty = 3, unreachable = 4, not_running = 7 };
 
-std::string format_time(double seconds) {
-    if (seconds <= 0) return "-";
-    const std::time_t t = static_cast<std::time_t>(seconds);
-    std::tm tm{};
-    ::localtime_r(&t, &tm);
-    char buffer[32];
-    std::strftime(buffer, sizeof buffer, "%F %T", &tm);
-    return buffer;
-}
-
-void print_status(const json& a) {
-    std::printf("node        %s (cluster %s)\n", a.value("node", "").c_str(), a.value("ha_name", "").c_str());
-    const json& nfsd = a["nfsd"];
-    const int code = nfsd.value("code", 1);
-    std::printf("nfsd        %s: %s\n", code == 0 ? "HEALTHY" : code == 7 ? "NOT RUNNING" : "FAILED",
-                nfsd.value("text", "").c_str());
-    std::printf("\n%-10s %-10s %-10s %-9s %-8s %-16s %s\n", "MONITOR", "HEALTH", "REASON", "COUNTER",
-                "BOUND", "SINCE", "DETAIL");
-    for (const auto& m : a["monitors"]) {
-        const auto& s = m["settings"];
-        const std::string counter = std::to_string(m.value("counter", 0)) + "/" +
-                                    std::to_string(s.value("rise", 0) + s.value("fall", 0) - 1);
-        const std::string bound = std::to_string(s.value("detection_bound_ms", 0)) + "ms";
-        std::printf("%-10s %-10s %-10s %-9s %-8s %-16s %s\n", m.value("name", "").c_str(),
-                    m.value("health", "").c_str(), m.value("reason", "").c_str(), counter.c_str(),
-                    bound.c_str(), format_time(m.value("last_change", 0.0)).substr(5).c_str(),
-                    m.value("detail", "").c_str());
-    }
-    std::printf("\nVIPs: ");
-    for (const auto& [node, vip] : a["vips"].items()) std::printf("%s=%s ", node.c_str(), vip.get<std::string>().c_str());
-    std::printf("\n");
-}
-
 void print_events(const json& a) {
     for (const auto& e : a["events"])
-        std::printf("%6llu  %s  %-8s %-10s %s\n", e.value("seq", 0ULL), format_time(e.value("time", 0.0)).c_str(),
+        std::printf("%6llu  %s  %-8s %-10s %s\n", e.value("seq", 0ULL), gha::ctl::format_wall_time(e.contains("time") ? e["time"] : json()).c_str(),
                     e.value("type", "").c_str(), e.value("subject", "").c_str(), e.value("message", "").c_str());
 }
 
@@ -177,6 +146,18 @@ int main(int argc, char** argv) {
         return usage;
     }
 
+    // `status --field NAME` is read here, not by the daemon: it picks one
+    // member of the answer for scripts.
+    std::string field;
+    if (request.command == "status" && request.arguments.is_object() && request.arguments.contains("field")) {
+        if (!request.arguments["field"].is_string() || request.arguments["field"].get<std::string>().empty()) {
+            std::fprintf(stderr, "ganesha-hactl: --field needs a name\n");
+            return usage;
+        }
+        field = request.arguments["field"].get<std::string>();
+        request.arguments.erase("field");
+    }
+
     const bool is_monitor = request.command == "monitor";
     const auto started = std::chrono::steady_clock::now();
     const auto call_timeout = std::chrono::milliseconds(timeout_ms > 0 ? timeout_ms : 5000);
@@ -216,12 +197,19 @@ int main(int argc, char** argv) {
         return args.value("state", "") == "succeeded" ? ok : failed;
     }
 
-    if (as_json) {
+    if (!field.empty() && result == gha::control::success) {
+        std::string out, problem;
+        if (!gha::ctl::format_status_field(args, field, out, problem)) {
+            std::fprintf(stderr, "ganesha-hactl: %s\n", problem.c_str());
+            return failed;
+        }
+        std::fputs(out.c_str(), stdout);
+    } else if (as_json) {
         std::printf("%s\n", response.dump(2).c_str());
     } else if (result != gha::control::success) {
         std::fprintf(stderr, "ganesha-hactl: %s\n", response.value("text", "").c_str());
     } else if (request.command == "status") {
-        print_status(args);
+        std::fputs(gha::ctl::format_status(args).c_str(), stdout);
     } else if (request.command == "events") {
         print_events(args);
     } else if (request.command == "list-commands") {

@@ -137,6 +137,7 @@ public:
           timer_(socket_.get_executor()),
           open_(owner.open_),
           idle_timeout_(owner.options_.idle_timeout),
+          expires_(std::chrono::steady_clock::now() + owner.options_.max_connection_lifetime),
           max_head_(owner.options_.max_request_head) {
         ++*open_;
     }
@@ -188,6 +189,7 @@ private:
     }
 
     void respond(int status, std::string_view type, std::string body, bool keep_alive, bool head_only) {
+        if (std::chrono::steady_clock::now() >= expires_) keep_alive = false;  // lifetime used up
         output_ = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) + "\r\n";
         output_ += "Date: " + http_date() + "\r\n";
         output_ += "Content-Type: " + std::string(type) + "\r\n";
@@ -212,6 +214,7 @@ private:
     asio::steady_timer timer_;
     std::shared_ptr<std::size_t> open_;
     std::chrono::milliseconds idle_timeout_;
+    std::chrono::steady_clock::time_point expires_;
     std::size_t max_head_;
     std::string input_;
     std::string output_;
@@ -223,7 +226,8 @@ MetricsExporter::MetricsExporter(asio::io_context& io, ExporterOptions options, 
       render_(std::move(render)),
       problem_(std::move(problem)),
       acceptor_(io),
-      retry_(io) {}
+      retry_(io),
+      accept_retry_(io) {}
 
 MetricsExporter::~MetricsExporter() { close(); }
 
@@ -283,7 +287,8 @@ void MetricsExporter::accept() {
     acceptor_.async_accept([this, token = std::weak_ptr<MetricsExporter*>(token_)](std::error_code ec,
                                                                                  tcp::socket socket) {
         if (token.expired() || ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-        if (!ec && *open_ < options_.max_connections) {
+        if (ec) return accept_later(ec);
+        if (*open_ < options_.max_connections) {
             auto connection = std::make_shared<Connection>(*this, std::move(socket));
             connections_.remove_if([](const std::weak_ptr<Connection>& w) { return w.expired(); });
             connections_.push_back(connection);
@@ -294,10 +299,21 @@ void MetricsExporter::accept() {
     });
 }
 
+void MetricsExporter::accept_later(std::error_code ec) {
+    ++accept_failures_;
+    if (on_accept_error) on_accept_error(ec);
+    accept_retry_.expires_after(options_.accept_backoff);
+    accept_retry_.async_wait([this, token = std::weak_ptr<MetricsExporter*>(token_)](std::error_code wait_ec) {
+        if (wait_ec || token.expired() || closed_ || !acceptor_.is_open()) return;
+        accept();
+    });
+}
+
 void MetricsExporter::close() {
     closed_ = true;
     std::error_code ignored;
     retry_.cancel();
+    accept_retry_.cancel();
     acceptor_.close(ignored);
     for (auto& weak : connections_)
         if (auto c = weak.lock()) c->stop();

@@ -15,7 +15,8 @@
 // The HTTP/1.1 subset, bounded on purpose: GET and HEAD of "/" and "/metrics"
 // (query strings ignored), request head at most 8 KiB, no request bodies,
 // keep-alive (Prometheus reuses its connection), an idle/slow-client
-// deadline per request, and at most 16 connections (more are closed at once).
+// deadline per request, at most 16 connections (more are closed at once),
+// each kept alive for at most a minute.
 #pragma once
 
 #include <asio/io_context.hpp>
@@ -38,6 +39,12 @@ struct ExporterOptions {
     std::chrono::milliseconds retry_bind{5000};      // after a failed bind (port in use, no address)
     std::size_t max_connections = 16;
     std::size_t max_request_head = 8192;
+    // A kept-alive connection is closed after its answer once it is this
+    // old: else a local user could hold all max_connections slots for good
+    // by sending a request now and then.
+    std::chrono::milliseconds max_connection_lifetime{60000};
+    // After a failed accept (EMFILE, ENFILE, ENOBUFS): see ControlServer.
+    std::chrono::milliseconds accept_backoff{100};
 };
 
 class MetricsExporter {
@@ -60,11 +67,14 @@ public:
     std::optional<asio::ip::tcp::endpoint> local_endpoint() const;
     std::size_t open_connections() const { return *open_; }
     std::uint64_t requests() const { return requests_; }
+    std::uint64_t accept_failures() const { return accept_failures_; }
+    std::function<void(std::error_code)> on_accept_error;  // for counting
 
 private:
     class Connection;
     bool bind();
     void accept();
+    void accept_later(std::error_code ec);
     void retry_later();
 
     asio::io_context& io_;
@@ -73,6 +83,8 @@ private:
     Problem problem_;
     asio::ip::tcp::acceptor acceptor_;
     asio::steady_timer retry_;
+    asio::steady_timer accept_retry_;
+    std::uint64_t accept_failures_ = 0;
     std::shared_ptr<std::size_t> open_ = std::make_shared<std::size_t>(0);
     // Live connections, so close() ends them (else io.run() would wait for
     // their idle deadline after the daemon stops).

@@ -226,8 +226,15 @@ Metrics::Metrics(std::string version, WallClock wall)
       control_requests_(BuildCounter()
                             .Name("ganesha_ha_control_requests_total")
                             .Help("Control socket requests, by command (\"unknown\" for commands the daemon lacks)")
-                            .Register(*registry_)) {
+                            .Register(*registry_)),
+      accept_failures_(BuildCounter()
+                           .Name("ganesha_ha_accept_failures_total")
+                           .Help("Failed accepts (out of file descriptors or memory), by listener (control, "
+                                 "metrics); each one pauses that listener for 100 ms")
+                           .Register(*registry_)) {
     build_info_.Add({{"version", std::move(version)}}).Set(1);
+    for (const char* listener : {"control", "metrics"})
+        accept_failure_series_[listener] = &accept_failures_.Add({{"listener", listener}});
     for (const auto& action : metric_labels::actions())
         action_series_[action] = {&actions_.Add({{"action", action}}), &action_failures_.Add({{"action", action}}),
                                   &action_duration_.Add({{"action", action}}, action_buckets())};
@@ -376,6 +383,10 @@ void Metrics::control_request(const std::string& command) {
     auto it = command_series_.find(command);
     if (it == command_series_.end()) it = command_series_.find("unknown");
     it->second->Increment();
+}
+
+void Metrics::accept_failure(std::string_view listener) {
+    if (auto it = accept_failure_series_.find(listener); it != accept_failure_series_.end()) it->second->Increment();
 }
 
 void Metrics::peer_heard(const std::string& name, double when) {

@@ -92,6 +92,8 @@ public:
 
     // Control socket: one request (before dispatch).
     void control_request(const std::string& command);
+    // A failed accept on a listener: "control" or "metrics" (others ignored).
+    void accept_failure(std::string_view listener);
 
     // Peer heartbeats (called by the heartbeat code). `when` is the wall
     // time the datagram arrived, Unix seconds. Unknown peers are ignored:
@@ -140,6 +142,7 @@ private:
     prometheus::Family<prometheus::Gauge>& peer_scope_mismatch_;
     prometheus::Family<prometheus::Counter>& heartbeats_dropped_;
     prometheus::Family<prometheus::Counter>& control_requests_;
+    prometheus::Family<prometheus::Counter>& accept_failures_;
 
     std::map<std::string, std::unique_ptr<MonitorSeries>> monitors_;
     std::map<std::string, std::unique_ptr<PeerSeries>> peers_;
@@ -152,6 +155,7 @@ private:
     std::map<std::string, prometheus::Gauge*, std::less<>> running_series_;
     std::map<std::string, prometheus::Counter*, std::less<>> drop_series_;
     std::map<std::string, prometheus::Counter*, std::less<>> command_series_;
+    std::map<std::string, prometheus::Counter*, std::less<>> accept_failure_series_;
     // Pipelines now running, by record id -> pipeline label.
     std::map<std::uint64_t, std::string> running_;
 };

@@ -85,7 +85,7 @@ private:
 
 ControlServer::ControlServer(asio::io_context& io, ServerOptions options,
                              const CommandRegistry& registry)
-    : io_(io), options_(std::move(options)), registry_(registry), acceptor_(io) {
+    : io_(io), options_(std::move(options)), registry_(registry), acceptor_(io), accept_retry_(io) {
     prepare_path();
     stream_protocol::endpoint endpoint(options_.path);
     acceptor_.open(endpoint.protocol());
@@ -138,13 +138,23 @@ void ControlServer::prepare_path() {
 void ControlServer::start() { accept(); }
 
 void ControlServer::accept() {
-    acceptor_.async_accept([this](std::error_code ec, stream_protocol::socket socket) {
-        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-        if (!ec) {
-            if (*open_ < options_.max_connections)
-                std::make_shared<Connection>(*this, std::move(socket))->start();
-            // else: the socket closes here; the client sees EOF and retries
-        }
+    acceptor_.async_accept([this, token = std::weak_ptr<ControlServer*>(token_)](std::error_code ec,
+                                                                                stream_protocol::socket socket) {
+        if (token.expired() || ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+        if (ec) return accept_later(ec);
+        if (*open_ < options_.max_connections)
+            std::make_shared<Connection>(*this, std::move(socket))->start();
+        // else: the socket closes here; the client sees EOF and retries
+        accept();
+    });
+}
+
+void ControlServer::accept_later(std::error_code ec) {
+    ++accept_failures_;
+    if (on_accept_error) on_accept_error(ec);
+    accept_retry_.expires_after(options_.accept_backoff);
+    accept_retry_.async_wait([this, token = std::weak_ptr<ControlServer*>(token_)](std::error_code wait_ec) {
+        if (wait_ec || token.expired() || !acceptor_.is_open()) return;
         accept();
     });
 }
@@ -152,6 +162,7 @@ void ControlServer::accept() {
 void ControlServer::close() {
     if (!acceptor_.is_open()) return;
     std::error_code ignored;
+    accept_retry_.cancel();
     acceptor_.close(ignored);
     struct stat st {};
     if (::lstat(options_.path.c_str(), &st) == 0 && st.st_ino == inode_ && st.st_dev == device_)

@@ -5,12 +5,14 @@
 
 #include <asio/io_context.hpp>
 #include <asio/local/stream_protocol.hpp>
+#include <asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <sys/types.h>
+#include <system_error>
 
 #include "service/command_registry.hpp"
 
@@ -21,6 +23,10 @@ struct ServerOptions {
     std::optional<gid_t> group;                      // socket group, if configured
     std::chrono::milliseconds idle_timeout{5000};    // per connection
     std::size_t max_connections = 64;
+    // After a failed accept (EMFILE, ENFILE, ENOBUFS): the pending
+    // connection stays queued, so accepting again at once would fail again
+    // at once and spin the loop at 100 % CPU.
+    std::chrono::milliseconds accept_backoff{100};
 };
 
 class ControlServer {
@@ -37,16 +43,21 @@ public:
     const std::string& path() const { return options_.path; }
     std::size_t open_connections() const { return *open_; }
     std::function<void(const std::string& command)> on_request;  // for counting
+    std::function<void(std::error_code)> on_accept_error;          // for counting
+    std::uint64_t accept_failures() const { return accept_failures_; }
 
 private:
     class Connection;
     void accept();
+    void accept_later(std::error_code ec);
     void prepare_path();
 
     asio::io_context& io_;
     ServerOptions options_;
     const CommandRegistry& registry_;
     asio::local::stream_protocol::acceptor acceptor_;
+    asio::steady_timer accept_retry_;
+    std::uint64_t accept_failures_ = 0;
     std::shared_ptr<std::size_t> open_ = std::make_shared<std::size_t>(0);
     // Connections hold a weak reference: a request finishing after the
     // server is gone is dropped, not dispatched through a dangling pointer.

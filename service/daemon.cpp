@@ -120,6 +120,7 @@ Daemon::Daemon(asio::io_context& io, Config config, ConfigOverrides overrides)
     for (const auto& command : listed["commands"]) commands.push_back(command["name"]);
     metrics_.configure_commands(commands);
     server_->on_request = [this](const std::string& command) { metrics_.control_request(command); };
+    server_->on_accept_error = [this](std::error_code) { metrics_.accept_failure("control"); };
     if (config_.metrics_listen)
         exporter_ = std::make_unique<MetricsExporter>(
             io_, ExporterOptions{*config_.metrics_listen}, [this] { return metrics_text(); },
@@ -127,6 +128,7 @@ Daemon::Daemon(asio::io_context& io, Config config, ConfigOverrides overrides)
                 log::warning(problem);
                 events_.add("daemon", "metrics", problem);
             });
+    if (exporter_) exporter_->on_accept_error = [this](std::error_code) { metrics_.accept_failure("metrics"); };
     started_ = clock_.now();
 }
 

@@ -331,6 +331,40 @@ TEST_F(DaemonTest, ReloadRejectsABadConfigAndKeepsTheOldOne) {
     ASSERT_TRUE(wait_verdict(0, 3000ms));
 }
 
+// A monitor with no first result (ganesha stopped: the rpc-null probe waits
+// out its 3 s timeout) right after start, and again after a reload that
+// rebuilds it: `status` prints "-" for it instead of aborting.
+TEST_F(DaemonTest, StatusPrintsMonitorsThatHaveNoResultYet) {
+    write_config("interval=200ms timeout=3000ms rise=2 fall=2");
+    ASSERT_TRUE(ganesha->kill(SIGSTOP));
+    struct Resume {
+        lab::Ganesha& g;
+        ~Resume() { g.kill(SIGCONT); }
+    } resume{*ganesha};
+    start_had();
+    const auto no_result = [&] { return monitor_status("rpc-null")["last_change"] == 0; };
+    ASSERT_TRUE(no_result()) << monitor_status("rpc-null").dump();
+    auto r = cli({"status"});
+    ASSERT_TRUE(no_result()) << "the probe answered before the CLI ran; the test proves nothing";
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("rpc-null"), std::string::npos) << r.out;
+
+    r = cli({"status", "--field", "cluster_nodes"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "node1\nnode2\n");
+    r = cli({"status", "--field", "vips"});
+    EXPECT_EQ(r.out, "node1 192.0.2.1\nnode2 192.0.2.2\n");
+    EXPECT_EQ(cli({"status", "--field", "no_such_field"}).exit_code, 1);
+
+    write_config("interval=250ms timeout=3000ms rise=2 fall=2");
+    ASSERT_EQ(cli({"reload"}).exit_code, 0);
+    ASSERT_TRUE(no_result()) << monitor_status("rpc-null").dump();
+    r = cli({"status"});
+    ASSERT_TRUE(no_result());
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("rpc-null"), std::string::npos) << r.out;
+}
+
 TEST_F(DaemonTest, ASecondDaemonOnTheSameSocketRefusesToStart) {
     start_had();
     lab::Process second;

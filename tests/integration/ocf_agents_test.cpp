@@ -9,7 +9,13 @@
 // ganesha_grace's monitor inside a live single-node cluster.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -43,6 +49,32 @@ std::uint16_t test_port() { return test::test_port(28000, 1000); }
 std::string describe(const lab::CliResult& r) {
     return "exit " + std::to_string(r.exit_code) + "\nstdout:\n" + r.out + "\nstderr:\n" + r.err;
 }
+
+// Connected clients of the control socket that never send anything.
+struct IdleConnections {
+    std::vector<int> fds;
+    bool open(const std::string& path) {
+        const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) return false;
+        fds.push_back(fd);
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path.c_str());
+        return ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    }
+    ~IdleConnections() {
+        for (int fd : fds) ::close(fd);
+    }
+};
+
+// ganesha-had SIGSTOPped from here to the end of the scope (a failed
+// assertion included).
+struct StoppedDaemon {
+    lab::Had& had;
+    bool ok;
+    explicit StoppedDaemon(lab::Had& h) : had(h), ok(h.signal(SIGSTOP)) {}
+    ~StoppedDaemon() { had.signal(SIGCONT); }
+};
 
 // ganesha.nfsd + its bus + ganesha-had as node1 of a two-node ganesha-ha.conf
 // (node2's VIP 192.0.2.2 is what grace for node2 uses).
@@ -295,19 +327,89 @@ TEST_F(OcfAgents, GaneshaMonReportsAFailedNfsdThroughTheDaemonNotItsOwnResult) {
 TEST_F(OcfAgents, GaneshaMonWithTheDaemonStopped) {
     ASSERT_EQ(agent("ganesha_mon", "start", base()).exit_code, kSuccess);
     had->stop();
-    auto r = agent("ganesha_mon", "monitor", base());
+    const lab::Env short_op{{"OCF_RESKEY_CRM_meta_timeout", "3000"}};
+    auto r = agent("ganesha_mon", "monitor", base(), short_op);
     EXPECT_EQ(r.exit_code, kGeneric) << describe(r);
+    EXPECT_NE(r.err.find("ganesha-had unreachable for"), std::string::npos) << describe(r);
     EXPECT_NE(r.err.find("not reachable"), std::string::npos) << describe(r);
     EXPECT_EQ(agent("ganesha_mon", "validate-all", base()).exit_code, kSuccess);
-    // Stop cannot drain, says so, and still succeeds.
-    r = agent("ganesha_mon", "stop", base());
+
+    // Stop cannot drain: it withdraws the node's attributes itself (nobody
+    // watches the nfsd here), says so, and succeeds.
+    lab::install_fake_pacemaker(dir.file("fakebin"));
+    const lab::Env pacemaker = lab::fake_pacemaker_env(dir.file("fakebin"), dir.file("attrs"));
+    lab::write_file(dir.file("attrs/ganesha-active"), "1");
+    lab::write_file(dir.file("attrs/grace-active"), "1");
+    Params p = base();
+    p["grace_delay"] = "1";
+    lab::Env stop_env = pacemaker;
+    stop_env["OCF_RESKEY_CRM_meta_timeout"] = "5000";  // 2 s asking for a drain, then the withdrawal
+    r = agent("ganesha_mon", "stop", p, stop_env);
     EXPECT_EQ(r.exit_code, kSuccess) << describe(r);
     EXPECT_NE(r.err.find("not reachable"), std::string::npos) << describe(r);
+    EXPECT_NE(r.err.find("withdrew"), std::string::npos) << describe(r);
+    EXPECT_FALSE(fs::exists(dir.file("attrs/ganesha-active")));
+    EXPECT_FALSE(fs::exists(dir.file("attrs/grace-active")));
+
     EXPECT_EQ(probe("ganesha_mon", base()).exit_code, kNotRunning);
     EXPECT_EQ(agent("ganesha_mon", "monitor", base()).exit_code, kNotRunning);
     r = agent("ganesha_mon", "start", base());
     EXPECT_EQ(r.exit_code, kGeneric) << describe(r);
     EXPECT_EQ(agent("ganesha_mon", "monitor", base()).exit_code, kNotRunning);
+}
+
+// ganesha-had SIGSTOPped for most of a monitor operation (longer than one or
+// two ganesha-hactl calls with their shares of the timeout would wait): the
+// agent keeps asking, and the answer once the daemon runs again counts.
+TEST_F(OcfAgents, GaneshaMonWaitsForADaemonStoppedForMostOfTheOperation) {
+    ASSERT_EQ(agent("ganesha_mon", "start", base()).exit_code, kSuccess);
+    ASSERT_TRUE(lab::wait_until([&] { return hactl_monitor() == 0; }, 5000ms));
+    constexpr auto kOpTimeout = 8000ms;
+    const StoppedDaemon stopped(*had);
+    ASSERT_TRUE(stopped.ok);
+    const auto started = std::chrono::steady_clock::now();
+    lab::Process monitor;
+    monitor.spawn({kAgents + "ganesha_mon", "monitor"},
+                  agent_env(base(), {{"OCF_RESKEY_CRM_meta_timeout", std::to_string(kOpTimeout.count())}}),
+                  dir.file("monitor.log"));
+    // The daemon stays stopped for 82 % of the timeout, or until the agent
+    // gives up, whichever comes first.
+    const bool gave_up = lab::wait_until([&] { return !monitor.running(); }, kOpTimeout * 82 / 100, 20ms);
+    ASSERT_TRUE(had->signal(SIGCONT));
+    const int rc = monitor.wait_exit(kOpTimeout);
+    const auto took = std::chrono::steady_clock::now() - started;
+    EXPECT_FALSE(gave_up) << "the agent gave up while the daemon was stopped";
+    EXPECT_EQ(rc, kSuccess) << lab::read_file(dir.file("monitor.log"));
+    EXPECT_LT(took, kOpTimeout);
+}
+
+// Unreachable for the whole operation: 1 with its own exit reason, before
+// Pacemaker's timeout (a timed-out monitor would say nothing useful).
+TEST_F(OcfAgents, GaneshaMonFailsWhenTheDaemonStaysUnreachable) {
+    ASSERT_EQ(agent("ganesha_mon", "start", base()).exit_code, kSuccess);
+    const StoppedDaemon stopped(*had);
+    ASSERT_TRUE(stopped.ok);
+    const auto started = std::chrono::steady_clock::now();
+    const auto r = agent("ganesha_mon", "monitor", base(), {{"OCF_RESKEY_CRM_meta_timeout", "3000"}});
+    const auto took = std::chrono::steady_clock::now() - started;
+    EXPECT_EQ(r.exit_code, kGeneric) << describe(r);
+    EXPECT_NE(r.err.find("ganesha-had unreachable for"), std::string::npos) << describe(r);
+    EXPECT_GE(took, 2000ms);  // it kept asking (budget: 3000 - 500 ms)
+    EXPECT_LT(took, 3000ms);
+}
+
+// A local user holding all 64 control connections (until the daemon's 5 s
+// idle timeout frees them) does not make the monitor fail.
+TEST_F(OcfAgents, GaneshaMonRidesOutAFullControlConnectionTable) {
+    ASSERT_EQ(agent("ganesha_mon", "start", base()).exit_code, kSuccess);
+    ASSERT_TRUE(lab::wait_until([&] { return hactl_monitor() == 0; }, 5000ms));
+    IdleConnections held;
+    for (int i = 0; i < 64; ++i) ASSERT_TRUE(held.open(socket)) << "connection " << i << ": " << std::strerror(errno);
+    ASSERT_TRUE(lab::wait_until([&] { return lab::run_cli(kBin, socket, {"version"}, 2000ms).exit_code == 4; },
+                                2000ms))
+        << "the table never filled up";
+    const auto r = agent("ganesha_mon", "monitor", base());
+    EXPECT_EQ(r.exit_code, kSuccess) << describe(r);
 }
 
 // ------------------------------------------------------------ ganesha_grace

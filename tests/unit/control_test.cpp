@@ -8,13 +8,20 @@
 #include <unistd.h>
 
 #include <asio/io_context.hpp>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <future>
 #include <thread>
+#include <vector>
 
 #include "ctl/control_client.hpp"
 #include "service/command_registry.hpp"
 #include "service/control_server.hpp"
+#include "tests/support/fd_limit.hpp"
 
 namespace gha::control {
 namespace {
@@ -123,6 +130,7 @@ protected:
     }
     void start(std::chrono::milliseconds idle = 5000ms) {
         server = std::make_unique<ControlServer>(io, ServerOptions{path, std::nullopt, idle}, registry);
+        server->on_accept_error = [this](std::error_code) { ++accept_errors; };
         server->start();
         work.emplace(io.get_executor());
         thread = std::thread([this] { io.run(); });
@@ -157,7 +165,18 @@ protected:
         return out;
     }
 
+    // Polls until cond() holds (true) or the deadline passes (false).
+    static bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds deadline) {
+        const auto end = std::chrono::steady_clock::now() + deadline;
+        while (!cond()) {
+            if (std::chrono::steady_clock::now() > end) return false;
+            std::this_thread::sleep_for(1ms);
+        }
+        return true;
+    }
+
     asio::io_context io;
+    std::atomic<int> accept_errors{0};
     CommandRegistry registry{[](const Caller& c) { return c.uid == 0; }};
     std::unique_ptr<ControlServer> server;
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
@@ -262,6 +281,38 @@ TEST_F(ServerTest, CloseRemovesTheSocketFile) {
     EXPECT_FALSE(std::filesystem::exists(path));
 }
 
+// Out of descriptors, every accept fails at once and the connection stays
+// queued: the server pauses between tries instead of spinning, counts each
+// failure, and serves the connection once a descriptor is free again.
+TEST_F(ServerTest, OutOfDescriptorsTheAcceptLoopBacksOffAndRecovers) {
+    start();
+    const int client = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(client, 0);
+    test::NoFreeDescriptors limit;
+    ASSERT_TRUE(limit.active());
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strcpy(a.sun_path, path.c_str());
+    ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_TRUE(wait_until([&] { return accept_errors >= 1; }, 2000ms));
+    const int first = accept_errors;
+    const auto t0 = std::chrono::steady_clock::now();
+    ASSERT_TRUE(wait_until([&] { return accept_errors >= first + 3; }, 2000ms));
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, 250ms) << "three failed accepts came too fast: spinning";
+    limit.restore();
+    const std::string request = "{\"command\":\"whoami\"}\n";
+    ASSERT_EQ(::send(client, request.data(), request.size(), MSG_NOSIGNAL), static_cast<ssize_t>(request.size()));
+    timeval tv{3, 0};
+    ::setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buffer[4096];
+    const ssize_t n = ::recv(client, buffer, sizeof buffer, 0);
+    ::close(client);
+    ASSERT_GT(n, 0) << std::strerror(errno);
+    EXPECT_EQ(json::parse(std::string(buffer, static_cast<std::size_t>(n)))["result"], 0);
+    stop();
+    EXPECT_EQ(server->accept_failures(), static_cast<std::uint64_t>(accept_errors.load()));
+}
+
 TEST(ControlClient, SaysClearlyWhenNoDaemonIsThere) {
     ClientError e;
     const auto t0 = std::chrono::steady_clock::now();
@@ -270,6 +321,60 @@ TEST(ControlClient, SaysClearlyWhenNoDaemonIsThere) {
     EXPECT_EQ(e.kind, ClientError::unreachable);
     EXPECT_NE(e.text.find("not reachable"), std::string::npos);
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 100ms);
+}
+
+// A full listen backlog makes a non-blocking connect fail with EAGAIN: the
+// daemon is busy or stopped, not gone. The client asks again until its
+// deadline and gets its answer once there is room.
+TEST(ControlClient, AFullBacklogIsRetriedUntilTheDeadline) {
+    const auto dir = std::filesystem::temp_directory_path() / ("gha-backlog-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const std::string path = (dir / "hactl.sock").string();
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strcpy(a.sun_path, path.c_str());
+    const int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(::listen(listener, 0), 0);
+    std::vector<int> fillers;
+    for (int i = 0; i < 64; ++i) {
+        const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        fillers.push_back(fd);
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) break;
+    }
+    ASSERT_EQ(errno, EAGAIN) << "the backlog never filled up";
+
+    auto answer = std::async(std::launch::async, [&] {
+        ClientError e;
+        auto r = call(path, {"version"}, 3000ms, e);
+        return std::make_pair(r, e);
+    });
+    // Before the fix the client gave up at once ("in progress", then a failed send).
+    ASSERT_EQ(answer.wait_for(300ms), std::future_status::timeout) << "the client gave up on a full backlog";
+    timeval accept_deadline{3, 0};  // accept() honours SO_RCVTIMEO: never block the test for good
+    ::setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &accept_deadline, sizeof accept_deadline);
+    // Make room and serve whoever sends a request.
+    for (int fd : fillers) ::close(fd);
+    for (;;) {
+        const int conn = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+        ASSERT_GE(conn, 0);
+        timeval tv{0, 200000};
+        ::setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        char buffer[256];
+        const ssize_t n = ::recv(conn, buffer, sizeof buffer, 0);
+        if (n > 0) {
+            const std::string reply = "{\"result\":0,\"text\":\"v\"}\n";
+            ::send(conn, reply.data(), reply.size(), MSG_NOSIGNAL);
+            ::close(conn);
+            break;
+        }
+        ::close(conn);
+    }
+    const auto [r, e] = answer.get();
+    EXPECT_EQ(e.kind, ClientError::none) << e.text;
+    EXPECT_EQ(r.value("text", ""), "v");
+    ::close(listener);
+    std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "metrics/exporter.hpp"
 #include "service/failover.hpp"
 #include "tests/support/fake_clock.hpp"
+#include "tests/support/fd_limit.hpp"
 #include "tests/support/scripted_killer.hpp"
 
 namespace gha {
@@ -119,6 +120,8 @@ TEST_F(MetricsTest, EveryConfiguredSeriesExistsFromStartUp) {
     EXPECT_EQ(s.at("ganesha_ha_nfsd_fenced_total"), 0);
     for (const std::string command : {"status", "metrics", "unknown"})
         EXPECT_EQ(s.at("ganesha_ha_control_requests_total{command=\"" + command + "\"}"), 0);
+    for (const std::string listener : {"control", "metrics"})
+        EXPECT_EQ(s.at("ganesha_ha_accept_failures_total{listener=\"" + listener + "\"}"), 0);
 }
 
 TEST_F(MetricsTest, ConfigureFollowsAReload) {
@@ -568,6 +571,49 @@ TEST_F(ExporterTest, ABusyPortIsRetriedNotFatal) {
     auto r = c.exchange(io, "GET /metrics HTTP/1.1\r\n\r\n");
     ASSERT_EQ(r.size(), 1u);
     EXPECT_EQ(r[0].body, "x");
+}
+
+// Out of descriptors: the accept loop pauses between failures (a spin would
+// run them back to back), counts them, and serves the queued scrape once a
+// descriptor is free again.
+TEST_F(ExporterTest, OutOfDescriptorsTheAcceptLoopBacksOffAndRecovers) {
+    int errors = 0;
+    exporter->on_accept_error = [&](std::error_code) { ++errors; };
+    asio::io_context client_io;
+    asio::ip::tcp::socket s(client_io);
+    s.open(asio::ip::tcp::v4());
+    test::NoFreeDescriptors limit;
+    ASSERT_TRUE(limit.active());
+    s.connect({asio::ip::make_address("127.0.0.1"), port});
+    ASSERT_TRUE(spin_until([&] { return errors >= 1; }));
+    const int first = errors;
+    const auto t0 = std::chrono::steady_clock::now();
+    ASSERT_TRUE(spin_until([&] { return errors >= first + 3; }));
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, 250ms) << "three failed accepts came too fast: spinning";
+    EXPECT_EQ(exporter->accept_failures(), static_cast<std::uint64_t>(errors));
+    limit.restore();
+    asio::write(s, asio::buffer(std::string("GET /metrics HTTP/1.0\r\n\r\n")));
+    EXPECT_TRUE(spin_until([&] { return exporter->requests() == 1u && exporter->open_connections() == 0u; }));
+    std::string reply;
+    std::error_code ec;
+    asio::read(s, asio::dynamic_buffer(reply), ec);  // to EOF: the server closed after answering
+    EXPECT_EQ(reply.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << reply.substr(0, 100);
+}
+
+// Keep-alive ends with the connection's lifetime: the answer that comes
+// after it says "close" and the server closes, so no client keeps a slot.
+TEST_F(ExporterTest, AKeptAliveConnectionEndsWithItsLifetime) {
+    exporter.reset();
+    ExporterOptions options;
+    options.max_connection_lifetime = 0ms;
+    start(options);
+    Client c(port);
+    auto r = c.exchange(io, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].status, 200);
+    EXPECT_EQ(r[0].headers["connection"], "close");
+    EXPECT_TRUE(c.closed_by_server(io));
+    EXPECT_TRUE(spin_until([&] { return exporter->open_connections() == 0u; }));
 }
 
 TEST_F(ExporterTest, CloseEndsOpenConnections) {

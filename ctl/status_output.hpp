@@ -1,0 +1,31 @@
+// ganesha-hactl's `status` output: the table for operators and the
+// `--field NAME` lines for scripts (the OCF agents), so no caller has to
+// parse the pretty-printer's layout.
+//
+// Both read the daemon's answer defensively: a monitor without a first
+// result (the first second after start, or after a reload), a null, a
+// missing member or a value of another type (an older or newer daemon)
+// prints as "-", never aborts.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace gha::ctl {
+
+// Seconds since the epoch as local "YYYY-MM-DD HH:MM:SS"; "-" when the
+// value is absent, not a number, or 0 (the daemon's "never").
+std::string format_wall_time(const nlohmann::json& seconds);
+
+// The `status` answer's arguments as the human table.
+std::string format_status(const nlohmann::json& status);
+
+// One line per value of the status member `field`: an array gives one line
+// per element, an object "KEY VALUE" per member, a scalar its value. Returns
+// false with `problem` set when the member is absent or a value could not be
+// read back unambiguously (a nested container, a line break, a key with
+// blanks).
+bool format_status_field(const nlohmann::json& status, const std::string& field, std::string& out,
+                         std::string& problem);
+
+}  // namespace gha::ctl

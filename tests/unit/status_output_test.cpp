@@ -1,0 +1,97 @@
+// ganesha-hactl's status table and --field lines: whatever the daemon's
+// answer holds (a monitor without a first result, nulls, missing members,
+// empty strings, other types), printing never throws.
+#include "ctl/status_output.hpp"
+
+#include <gtest/gtest.h>
+
+namespace gha::ctl {
+namespace {
+
+using nlohmann::json;
+
+// What the daemon answers in its first second, before any probe came back.
+json first_second() {
+    return json::parse(R"({
+      "node": "n1", "ha_name": "c", "cluster_nodes": ["n1", "n2"],
+      "vips": {"n1": "10.0.0.1", "n2": "10.0.0.2"},
+      "nfsd": {"code": 1, "text": "not probed yet"},
+      "monitors": [{"name": "pid", "kind": "pid", "health": "unknown", "counter": 0,
+                    "reason": "", "detail": "", "last_change": 0, "last_success": 0,
+                    "probes": 0, "failures": 0,
+                    "settings": {"rise": 2, "fall": 2, "detection_bound_ms": 3000}}]
+    })");
+}
+
+TEST(StatusOutput, AMonitorWithoutAFirstResultPrintsNever) {
+    std::string out;
+    ASSERT_NO_THROW(out = format_status(first_second()));
+    EXPECT_NE(out.find("pid        unknown    -          0/3       3000ms   -"), std::string::npos) << out;
+    EXPECT_NE(out.find("n1=10.0.0.1 n2=10.0.0.2"), std::string::npos) << out;
+}
+
+TEST(StatusOutput, OddValuesPrintAsDashes) {
+    const json odd = json::parse(R"({
+      "node": null, "nfsd": null, "vips": {"n1": null, "n2": 7},
+      "monitors": [{}, null, 3, "x",
+                   {"name": "rpc", "health": null, "counter": "1", "reason": 5, "detail": [],
+                    "last_change": null, "settings": null},
+                   {"name": "", "last_change": "yesterday", "settings": {"rise": null, "fall": 2}},
+                   {"name": "neg", "last_change": -5.0, "counter": 1.5,
+                    "settings": {"rise": 2, "fall": 2, "detection_bound_ms": "x"}}]
+    })");
+    std::string out;
+    ASSERT_NO_THROW(out = format_status(odd));
+    EXPECT_NE(out.find("node        - (cluster -)"), std::string::npos) << out;
+    EXPECT_NE(out.find("nfsd        UNKNOWN: -"), std::string::npos) << out;
+    EXPECT_NE(out.find("rpc        -          5          -"), std::string::npos) << out;
+    EXPECT_NE(out.find("neg        -          -          1/3       -        -"), std::string::npos) << out;
+    EXPECT_NE(out.find("n1=- n2=7"), std::string::npos) << out;
+    for (const json& nothing : {json(), json::array(), json::object(), json("status"), json(3)})
+        EXPECT_NO_THROW(format_status(nothing)) << nothing.dump();
+}
+
+TEST(StatusOutput, ATimeIsShownWithoutTheYear) {
+    json s = first_second();
+    s["monitors"][0]["last_change"] = 1.7e9;  // 2023-11-14 in every time zone
+    const std::string out = format_status(s);
+    EXPECT_NE(out.find("11-1"), std::string::npos) << out;
+    EXPECT_EQ(out.find("2023-"), std::string::npos) << out;
+    EXPECT_EQ(format_wall_time(json()), "-");
+    EXPECT_EQ(format_wall_time(json(0)), "-");
+    EXPECT_EQ(format_wall_time(json("0")), "-");
+    EXPECT_EQ(format_wall_time(json(1.7e9)).substr(0, 5), "2023-");
+}
+
+TEST(StatusOutput, FieldPrintsOneValuePerLine) {
+    std::string out, problem;
+    ASSERT_TRUE(format_status_field(first_second(), "cluster_nodes", out, problem)) << problem;
+    EXPECT_EQ(out, "n1\nn2\n");
+    ASSERT_TRUE(format_status_field(first_second(), "vips", out, problem)) << problem;
+    EXPECT_EQ(out, "n1 10.0.0.1\nn2 10.0.0.2\n");
+    ASSERT_TRUE(format_status_field(first_second(), "node", out, problem)) << problem;
+    EXPECT_EQ(out, "n1\n");
+    json s = first_second();
+    s["cluster_nodes"] = json::array();
+    s["drained"] = false;
+    s["empty"] = nullptr;
+    ASSERT_TRUE(format_status_field(s, "cluster_nodes", out, problem));
+    EXPECT_EQ(out, "");
+    ASSERT_TRUE(format_status_field(s, "drained", out, problem));
+    EXPECT_EQ(out, "false\n");
+    ASSERT_TRUE(format_status_field(s, "empty", out, problem));
+    EXPECT_EQ(out, "\n");
+}
+
+TEST(StatusOutput, FieldRefusesWhatALineCannotCarry) {
+    std::string out, problem;
+    EXPECT_FALSE(format_status_field(first_second(), "nope", out, problem));
+    EXPECT_NE(problem.find("nope"), std::string::npos);
+    EXPECT_FALSE(format_status_field(first_second(), "monitors", out, problem));  // objects inside
+    EXPECT_FALSE(format_status_field(json{{"l", {"a\nb"}}}, "l", out, problem));
+    EXPECT_FALSE(format_status_field(json{{"o", {{"a b", "x"}}}}, "o", out, problem));
+    EXPECT_FALSE(format_status_field(json::array(), "l", out, problem));
+}
+
+}  // namespace
+}  // namespace gha::ctl

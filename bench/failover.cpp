@@ -220,6 +220,13 @@ int main(int argc, char** argv) {
         };
         std::printf("\n== a 3-node cluster: corosync + pacemaker + ganesha.nfsd + ganesha-had per node\n");
         show();
+        std::printf("== a Linux NFSv4.1 kernel client (kc1, User-Mode Linux) mounts node1's VIP, locks a file and\n"
+                    "   writes + fsyncs it every 10 ms\n");
+        lab::KernelClient client(*g_lab, 1);
+        if (!client.start(vip_of(1))) {
+            std::printf("   the kernel client did not start: %s\n", client.why().c_str());
+            ++failures;
+        }
         std::printf("== SIGKILL ganesha.nfsd on node1; a client keeps calling RPC NULL through node1's VIP\n");
         lab::ClientProbe probe(vip_of(1));
         auto r = one_run("kill", probe);
@@ -233,11 +240,20 @@ int main(int argc, char** argv) {
                         "its new node | +%.0f ms client answered through the VIP\n",
                         r->detection, r->detection + r->grace, r->detection + r->vip, r->client);
         show();
+        client.wait_writing_after(lab::wall_ms(), 40s);
+        const long long restored_at = lab::wall_ms();
         std::printf("== ganesha.nfsd restarted on node1: the VIP fails back\n");
         const long long t = now_ns();
         if (!restore("kill")) ++failures;
         else std::printf("   VIP home again %.1f s after the restart\n", static_cast<double>(now_ns() - t) / 1e9);
         show();
+        std::printf("== what the kernel client's application saw\n");
+        client.wait_writing_after(lab::wall_ms(), 40s);
+        const json k = client.stop();
+        if (r) {
+            kernel_outcome(*r, k, client.recovery_failures(), restored_at);
+            if (!r->lock_kept) ++failures;
+        }
         if (!was_up && !keep) run_lab({"down"});
         std::printf("%s\n", failures == 0 ? "demo: every step happened in time" : "demo: FAILED");
         return failures == 0 ? 0 : 1;

@@ -198,9 +198,9 @@ int main(int argc, char** argv) {
     }
 
     if (!field.empty() && result == gha::control::success) {
-        std::string out, problem;
-        if (!gha::ctl::format_status_field(args, field, out, problem)) {
-            std::fprintf(stderr, "ganesha-hactl: %s\n", problem.c_str());
+        std::string out, why;
+        if (!gha::ctl::format_status_field(args, field, out, why)) {
+            std::fprintf(stderr, "ganesha-hactl: %s\n", why.c_str());
             return failed;
         }
         std::fputs(out.c_str(), stdout);

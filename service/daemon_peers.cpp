@@ -290,6 +290,12 @@ json Daemon::peers_json() const {
                        {"fall", settings.fall},
                        {"detection_bound_ms", heartbeats_->detection_bound().count()}};
     out["drops"] = drops_json(heartbeats_->drops());
+    // A bad MAC says nothing about the name inside: where it came from is
+    // shown here, once (the last one), not as a label per source address.
+    if (const auto& bad = heartbeats_->last_bad_mac())
+        out["last_bad_mac"] = {{"source", bad->source}, {"at", wall(bad->at, now)}};
+    else
+        out["last_bad_mac"] = nullptr;
     json peers = json::array();
     for (const auto& p : heartbeats_->peers()) {
         json peer{{"node", p.node},
@@ -314,7 +320,8 @@ json Daemon::peers_json() const {
                          {"misses", p.misses},
                          {"sent", p.sent},
                          {"send_errors", p.send_errors},
-                         {"drops", drops_json(p.drops)}};
+                         {"drops", drops_json(p.drops)},
+                         {"wrong_source", p.wrong_source}};
         peer.update(scope_json(p));
         peers.push_back(std::move(peer));
     }

@@ -283,12 +283,18 @@ TEST_F(PeersTest, ForgedAndReplayedDatagramsChangeNothingAndAreCounted) {
     udp::endpoint node2(asio::ip::make_address(address(2)), hb_port);
     auto forged = genuine->first;
     forged[5] = static_cast<std::uint8_t>(NfsdState::down);  // "node1's nfsd is down", without the key
-    capture.send_to(asio::buffer(forged), node2);
-    capture.send_to(asio::buffer(genuine->first), node2);  // the genuine one, again
+    capture.send_to(asio::buffer(forged), node2);  // from node4's own socket: charged to node4, not node1
+    capture.send_to(asio::buffer(genuine->first), node2);  // genuine, relayed from node4's address
+    // The genuine one again from node1's address (another port: only the
+    // address is checked): an authentic replay.
+    udp::socket on_node1(io);
+    on_node1.open(udp::v4());
+    on_node1.bind(udp::endpoint(asio::ip::make_address(address(1)), 0));
+    on_node1.send_to(asio::buffer(genuine->first), node2);
     ASSERT_TRUE(lab::wait_until(
         [&] {
             const json drops = call(2, "peers")["arguments"]["drops"];
-            return drops["bad-mac"] == 1 && drops["replay"] == 1;
+            return drops["bad-mac"] == 1 && drops["replay"] == 1 && drops["wrong-source"] == 1;
         },
         2000ms, 20ms))
         << call(2, "peers").dump(2);
@@ -300,22 +306,30 @@ TEST_F(PeersTest, ForgedAndReplayedDatagramsChangeNothingAndAreCounted) {
     const json p = peer(2, "node1");
     EXPECT_EQ(p["state"], "up");
     EXPECT_EQ(p["nfsd"], "healthy");
-    EXPECT_EQ(p["drops"]["bad-mac"], 1);
+    EXPECT_EQ(p["drops"]["bad-mac"], 0) << "a forgery naming node1 is not node1's";
     EXPECT_EQ(p["drops"]["replay"], 1);
+    EXPECT_EQ(p["drops"]["wrong-source"], 1);
+    const std::string from_node4 = address(4) + ":" + std::to_string(hb_port);
+    EXPECT_EQ(p["wrong_source"], from_node4);
+    EXPECT_EQ(peer(2, "node4")["drops"]["bad-mac"], 1) << "sent from node4's own heartbeat socket";
+    const json all = call(2, "peers")["arguments"];
+    EXPECT_EQ(all["last_bad_mac"]["source"], from_node4) << all.dump(2);
     for (const auto& e : events(2, events_before)) EXPECT_NE(e["type"], "peer") << e.dump();
     EXPECT_EQ(call(2, "actions")["arguments"]["pipelines"].size(), pipelines_before);
     EXPECT_FALSE(in_grace(2));
-    const json drops = call(2, "peers")["arguments"]["drops"];
+    const json drops = all["drops"];
     for (const auto& [reason, count] : drops.items()) {
-        if (reason != "bad-mac" && reason != "replay") {
+        if (reason != "bad-mac" && reason != "replay" && reason != "wrong-source") {
             EXPECT_EQ(count, 0) << reason;
         }
     }
 
     auto table = lab::run_cli(kBin, had[1]->socket_path(), {"peers"});
     EXPECT_EQ(table.exit_code, 0) << table.err;
-    EXPECT_NE(table.out.find("bad-mac=1 replay=1"), std::string::npos) << table.out;
-    EXPECT_NE(table.out.find("node1"), std::string::npos) << table.out;
+    EXPECT_NE(table.out.find("bad-mac=1 replay=1 wrong-source=1"), std::string::npos) << table.out;
+    EXPECT_NE(table.out.find("replay=1 wrong-source=1"), std::string::npos) << table.out;
+    EXPECT_NE(table.out.find("bad MAC     last from " + from_node4), std::string::npos) << table.out;
+    EXPECT_NE(table.out.find("last wrong source " + from_node4), std::string::npos) << table.out;
 }
 
 // A daemon restarted on purpose says goodbye: no grace for its VIP; its new

@@ -87,6 +87,10 @@ void print_peers(const json& a) {
     std::printf("we send     nfsd %s, grace held for %s\n", a["local"].value("nfsd", "").c_str(),
                 joined(a["local"]["grace_held"]).c_str());
     std::printf("drops       %s\n", drops_text(a["drops"]).c_str());
+    if (a.contains("last_bad_mac") && a["last_bad_mac"].is_object())
+        std::printf("bad MAC     last from %s at %s (not charged to the peer it named)\n",
+                    a["last_bad_mac"].value("source", "").c_str(),
+                    clock_time(a["last_bad_mac"].value("at", 0.0)).c_str());
     if (a.contains("server_scope_fingerprint")) {
         const std::string problem = a.value("server_scope_problem", "");
         if (a["server_scope"].is_string())
@@ -103,6 +107,7 @@ void print_peers(const json& a) {
         const std::string incarnation = p["incarnation"].is_null() ? "-" : p["incarnation"].get<std::string>();
         std::string address = p.value("address", "");
         if (address.empty()) address = "unresolved: " + p.value("address_error", "");
+        if (!p.value("wrong_source", "").empty()) address += ", last wrong source " + p.value("wrong_source", "");
         // "same", "DIFFERS" (or unknown on either side), "-" not heard yet.
         const std::string scope = p["server_scope_fingerprint"].is_null() ? "-"
                                   : p.value("server_scope_mismatch", false) ? "DIFFERS"

@@ -86,11 +86,13 @@ const std::vector<std::string>& pipeline_results() {
 
 // The drop reasons of the heartbeat receiver (issue 6: bad MAC, wrong
 // cluster, unknown sender, replayed or old sequence, oversized or truncated
-// datagrams; plus an unknown protocol version and undecodable content).
+// datagrams; plus an unknown protocol version and undecodable content;
+// issue 13: an authentic datagram from another address than the peer's, an
+// incarnation from the future).
 const std::vector<std::string>& heartbeat_drop_reasons() {
     static const std::vector<std::string> set{"bad-mac",   "wrong-cluster", "unknown-sender", "replay",
                                               "oversized", "truncated",     "bad-version",    "malformed",
-                                              "other"};
+                                              "wrong-source", "clock-skew", "other"};
     return set;
 }
 

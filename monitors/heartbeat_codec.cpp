@@ -119,6 +119,8 @@ std::string_view to_string(DropReason reason) {
         case DropReason::bad_mac: return "bad-mac";
         case DropReason::unknown_sender: return "unknown-sender";
         case DropReason::replay: return "replay";
+        case DropReason::wrong_source: return "wrong-source";
+        case DropReason::clock_skew: return "clock-skew";
     }
     return "malformed";
 }
@@ -241,21 +243,39 @@ void HeartbeatKey::save(const std::string& path, bool force) const {
 
 // ---------------------------------------------------------------- replay window
 
-bool ReplayWindow::fresh(std::uint64_t incarnation, std::uint64_t sequence) const {
+std::uint64_t make_incarnation(std::chrono::system_clock::time_point start, std::uint32_t random) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(start.time_since_epoch()).count();
+    const std::uint64_t mask = (std::uint64_t{1} << kIncarnationRandomBits) - 1;
+    return (static_cast<std::uint64_t>(std::max<std::int64_t>(ms, 0)) << kIncarnationRandomBits) | (random & mask);
+}
+
+std::chrono::milliseconds incarnation_start(std::uint64_t incarnation) {
+    return std::chrono::milliseconds(static_cast<std::int64_t>(incarnation >> kIncarnationRandomBits));
+}
+
+bool ReplayWindow::fresh(std::uint64_t incarnation, std::uint64_t sequence, bool ordered) const {
     if (!incarnation_) return true;
+    if (ordered) {
+        // Random incarnations cannot be compared with ordered ones: the
+        // first version 3 datagram after them is the upgrade's restart.
+        if (!ordered_ || incarnation > *incarnation_) return true;
+        return incarnation == *incarnation_ && sequence > sequence_;
+    }
+    if (ordered_) return false;  // it speaks version 3: an older one is a recording (or a rollback)
     if (incarnation == *incarnation_) return sequence > sequence_;
     return std::find(retired_.begin(), retired_.end(), incarnation) == retired_.end();
 }
 
-bool ReplayWindow::accept(std::uint64_t incarnation, std::uint64_t sequence) {
+bool ReplayWindow::accept(std::uint64_t incarnation, std::uint64_t sequence, bool ordered) {
     bool restart = false;
-    if (incarnation_ && *incarnation_ != incarnation) {
+    if (incarnation_ && (*incarnation_ != incarnation || ordered != ordered_)) {
         retired_.push_back(*incarnation_);
         if (retired_.size() > kRetired) retired_.pop_front();
         restart = true;
     }
     incarnation_ = incarnation;
     sequence_ = sequence;
+    ordered_ = ordered;
     return restart;
 }
 
@@ -313,7 +333,7 @@ std::optional<Heartbeat> HeartbeatCodec::parse(std::span<const std::uint8_t> dat
         why = DropReason::malformed;
         return std::nullopt;
     }
-    if (datagram.size() > 4 && datagram[4] != kHeartbeatVersion && datagram[4] != 1) {
+    if (datagram.size() > 4 && (datagram[4] < 1 || datagram[4] > kHeartbeatVersion)) {
         why = DropReason::bad_version;
         return std::nullopt;
     }
@@ -329,6 +349,7 @@ std::optional<Heartbeat> HeartbeatCodec::parse(std::span<const std::uint8_t> dat
         return std::nullopt;
     }
     hb.nfsd = static_cast<NfsdState>(body[5]);
+    hb.version = body[4];
     hb.grace_incomplete = (body[6] & kFlagGraceIncomplete) != 0;
     hb.leaving = (body[6] & kFlagLeaving) != 0;
     const std::size_t count = body[7];
@@ -351,7 +372,8 @@ std::optional<Heartbeat> HeartbeatCodec::parse(std::span<const std::uint8_t> dat
     return hb;
 }
 
-DecodeResult HeartbeatCodec::decode(std::span<const std::uint8_t> datagram, const WindowLookup& window_for) const {
+DecodeResult HeartbeatCodec::decode(std::span<const std::uint8_t> datagram, const WindowLookup& window_for,
+                                    const DecodeContext& context) const {
     DecodeResult result;
     auto hb = parse(datagram, result.reason);
     if (!hb) return result;
@@ -370,11 +392,24 @@ DecodeResult HeartbeatCodec::decode(std::span<const std::uint8_t> datagram, cons
         result.reason = DropReason::unknown_sender;
         return result;
     }
-    if (!window->fresh(hb->incarnation, hb->sequence)) {
+    // Authentic from here on: what follows is charged to the claimed sender.
+    if (context.source_ok && !context.source_ok(hb->node)) {
+        result.reason = DropReason::wrong_source;
+        return result;
+    }
+    const bool ordered = hb->version >= kFirstOrderedVersion;
+    if (ordered && context.now &&
+        incarnation_start(hb->incarnation) >
+            std::chrono::duration_cast<std::chrono::milliseconds>(context.now->time_since_epoch()) +
+                kMaxIncarnationSkew) {
+        result.reason = DropReason::clock_skew;
+        return result;
+    }
+    if (!window->fresh(hb->incarnation, hb->sequence, ordered)) {
         result.reason = DropReason::replay;
         return result;
     }
-    result.restart = window->accept(hb->incarnation, hb->sequence);
+    result.restart = window->accept(hb->incarnation, hb->sequence, ordered);
     result.heartbeat = std::move(hb);
     return result;
 }

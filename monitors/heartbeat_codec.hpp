@@ -2,19 +2,23 @@
 // itself, authenticated with a pre-shared key (libsodium crypto_auth,
 // HMAC-SHA512-256). Pure code: no sockets, no clock.
 //
-// Wire format, version 2 (integers big-endian, names are a length byte
-// 1..253 followed by that many bytes of [A-Za-z0-9._-]):
+// Wire format, version 3 (integers big-endian, names are a length byte
+// 1..253 followed by that many bytes of [A-Za-z0-9._-]). Version 3 has
+// version 2's layout; what changed is the meaning of the incarnation, which
+// is ordered (see "Acceptance" below):
 //
 //   offset size
 //    0      4   magic "GHHB"
-//    4      1   version (2; version 1 is still accepted, see below)
+//    4      1   version (3; versions 1 and 2 are still accepted, see below)
 //    5      1   sender's nfsd: 0 unknown, 1 healthy, 2 down
 //    6      1   flags: bit 0 = the grace list is incomplete (did not fit);
 //               bit 1 = leaving: the daemon is stopping on purpose, its
 //               silence from now on is not a failure; other bits are sent
 //               as 0 and ignored
 //    7      1   grace count (0..64)
-//    8      8   boot incarnation (random per daemon start)
+//    8      8   incarnation: the sender daemon's start time, milliseconds
+//               since the Unix epoch (its wall clock), in the top 44 bits,
+//               and 20 random bits below (make_incarnation)
 //   16      8   sequence number (1, 2, ... per incarnation)
 //   24      8   fingerprint of the sender's NFSv4 Server_Scope (from its
 //               ganesha.conf, ganesha_conf::scope_fingerprint); 0 = unknown
@@ -26,14 +30,31 @@
 // A datagram is at most kMaxHeartbeatBytes (1200: below the IPv6 minimum MTU
 // payload, 1232, so it is never fragmented) and at least 68 bytes.
 //
-// Version 1 is version 2 without the fingerprint (names from offset 24). It
-// is still decoded (fingerprint 0), so a daemon upgraded first keeps hearing
-// the others; a version-1 daemon drops version-2 datagrams as bad-version,
-// and a peer that said goodbye when it restarted for the upgrade stays
-// "unknown" to it (no grace is taken) until it is upgraded too.
+// Acceptance of an authentic datagram from a peer (ReplayWindow), version 3:
+//  - its incarnation's start time must not be more than kMaxIncarnationSkew
+//    ahead of the receiver's wall clock (else clock-skew): an incarnation
+//    from the future would make every later restart of that node look older
+//    and be refused;
+//  - incarnation greater than the current one: a restart, any sequence;
+//    equal: the sequence must be greater than the last accepted one;
+//    lower: always a replay. So a recording of an earlier life is refused
+//    by every daemon that has heard the current one, and a daemon that has
+//    not (it started since) believes a recording only until the real peer's
+//    next datagram, which has a greater incarnation and replaces it.
+//
+// Versions 1 and 2 carried random incarnations. They are still decoded (v1:
+// fingerprint 0; names from offset 24) and judged by the old rule (another
+// incarnation is a restart unless it is one of the last kRetired replaced),
+// but only until that peer has been heard in version 3: from then on a
+// version 1 or 2 datagram claiming to be it is a replay, and its first
+// version 3 datagram replaces any version 1/2 incarnation (the upgrade).
+// A version 1 or 2 daemon drops version 3 as bad-version: a peer restarted
+// for the upgrade (it said goodbye) stays "unknown" to it, no grace is
+// taken, until it is upgraded too.
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -54,7 +75,19 @@ inline constexpr std::size_t kMinHeartbeatBytes = 32 + 2 + 2 + kHeartbeatMacByte
 inline constexpr std::size_t kMinHeartbeatV1Bytes = 24 + 2 + 2 + kHeartbeatMacBytes;
 inline constexpr std::size_t kMaxHeartbeatName = 253;
 inline constexpr std::size_t kMaxHeartbeatGrace = 64;  // the largest cluster
-inline constexpr std::uint8_t kHeartbeatVersion = 2;  // sent; 1 and 2 are accepted
+inline constexpr std::uint8_t kHeartbeatVersion = 3;  // sent; 1, 2 and 3 are accepted
+inline constexpr std::uint8_t kFirstOrderedVersion = 3;  // incarnations ordered from here on
+
+// Incarnations (version 3): start time in ms since the epoch << 20 | 20
+// random bits. 44 bits of milliseconds last until the year 2527; the random
+// bits only break ties between two daemons started in the same
+// millisecond under the same node name (a misconfiguration).
+inline constexpr unsigned kIncarnationRandomBits = 20;
+// How far a peer's start time may be ahead of our clock. Nodes of a
+// Pacemaker cluster run NTP; this only has to catch a clock that is wrong.
+inline constexpr std::chrono::milliseconds kMaxIncarnationSkew{std::chrono::minutes(5)};
+std::uint64_t make_incarnation(std::chrono::system_clock::time_point start, std::uint32_t random);
+std::chrono::milliseconds incarnation_start(std::uint64_t incarnation);  // since the epoch
 
 enum class NfsdState : std::uint8_t { unknown = 0, healthy = 1, down = 2 };
 std::string_view to_string(NfsdState state);
@@ -70,12 +103,17 @@ enum class DropReason : std::uint8_t {
     bad_mac,         // forged, corrupted, or another key
     unknown_sender,  // authentic, but not a node of our HA_CLUSTER_NODES (or us)
     replay,          // sequence not above the last one of that incarnation, or
-                     // an incarnation the sender has already replaced
+                     // an incarnation lower than (v3) or replaced by (v1/2) the current one
+    wrong_source,    // authentic, but not from the peer's address (HA_PEER_ADDR_<node>
+                     // or the address its name resolved to): relayed or misrouted
+    clock_skew,      // authentic, but its incarnation started more than
+                     // kMaxIncarnationSkew in our future
 };
-inline constexpr std::size_t kDropReasonCount = 8;
+inline constexpr std::size_t kDropReasonCount = 10;
 inline constexpr std::array<DropReason, kDropReasonCount> kDropReasons = {
-    DropReason::oversized,     DropReason::truncated, DropReason::malformed,      DropReason::bad_version,
-    DropReason::wrong_cluster, DropReason::bad_mac,   DropReason::unknown_sender, DropReason::replay};
+    DropReason::oversized,      DropReason::truncated, DropReason::malformed,    DropReason::bad_version,
+    DropReason::wrong_cluster,  DropReason::bad_mac,   DropReason::unknown_sender, DropReason::replay,
+    DropReason::wrong_source,   DropReason::clock_skew};
 std::string_view to_string(DropReason reason);
 
 struct Heartbeat {
@@ -88,6 +126,7 @@ struct Heartbeat {
     bool grace_incomplete = false;        // the sender holds grace for more than fitted
     bool leaving = false;                 // its daemon is stopping on purpose
     std::uint64_t scope_fingerprint = 0;  // of its ganesha's Server_Scope; 0 = unknown (or version 1)
+    std::uint8_t version = kHeartbeatVersion;  // as received; encode() always sends kHeartbeatVersion
     bool operator==(const Heartbeat&) const = default;
 };
 
@@ -126,24 +165,32 @@ private:
     std::array<std::uint8_t, kHeartbeatKeyBytes> bytes_{};
 };
 
-// What one sender last sent, to refuse replays: sequence numbers must grow
-// within an incarnation, and an incarnation the sender has replaced (the
-// last kRetired of them) is never accepted again. A new incarnation is a
-// restart and is accepted with any sequence.
+// What one sender last sent, to refuse replays (the rule is in the comment
+// at the top). `ordered`: the datagram is version 3 or later.
 class ReplayWindow {
 public:
-    static constexpr std::size_t kRetired = 8;
-    bool fresh(std::uint64_t incarnation, std::uint64_t sequence) const;
+    static constexpr std::size_t kRetired = 8;  // versions 1 and 2 only
+    bool fresh(std::uint64_t incarnation, std::uint64_t sequence, bool ordered = true) const;
     // Records an accepted datagram; true when it started a new incarnation
     // after an earlier one (the sender restarted).
-    bool accept(std::uint64_t incarnation, std::uint64_t sequence);
+    bool accept(std::uint64_t incarnation, std::uint64_t sequence, bool ordered = true);
     std::optional<std::uint64_t> incarnation() const { return incarnation_; }
     std::uint64_t sequence() const { return sequence_; }
 
 private:
     std::optional<std::uint64_t> incarnation_;
     std::uint64_t sequence_ = 0;
+    bool ordered_ = false;  // heard in version 3: older versions are replays from now on
     std::deque<std::uint64_t> retired_;
+};
+
+// What decode() checks beyond the datagram itself.
+struct DecodeContext {
+    // The datagram came from the claimed node's address (or its address is
+    // not known yet). Unset: not checked.
+    std::function<bool(std::string_view node)> source_ok;
+    // The receiver's wall clock, for the incarnation's skew. Unset: not checked.
+    std::optional<std::chrono::system_clock::time_point> now;
 };
 
 struct DecodeResult {
@@ -170,8 +217,9 @@ public:
     std::vector<std::uint8_t> encode(const Heartbeat& hb) const;
 
     // Checks, in order: size, magic, version, layout; cluster; MAC; sender;
-    // replay. On success the sender's window has advanced.
-    DecodeResult decode(std::span<const std::uint8_t> datagram, const WindowLookup& window_for) const;
+    // source; clock skew; replay. On success the sender's window has advanced.
+    DecodeResult decode(std::span<const std::uint8_t> datagram, const WindowLookup& window_for,
+                        const DecodeContext& context = {}) const;
 
     // Layout only (no MAC, cluster or replay check): nullopt and `why` for a
     // datagram that cannot be parsed. For decode() and for tests.

@@ -106,7 +106,10 @@ PeerHeartbeats::PeerHeartbeats(asio::io_context& io, Clock& clock, PeerHeartbeat
     if (ec)
         throw std::system_error(ec, "peer heartbeats: cannot bind " + endpoint_text(bind) +
                                         " (HA_HEARTBEAT_ADDRESS / HA_HEARTBEAT_PORT)");
-    randombytes_buf(&incarnation_, sizeof incarnation_);  // sodium is initialised by the codec
+    if (!options_.wall_clock) options_.wall_clock = [] { return std::chrono::system_clock::now(); };
+    // Ordered: a peer takes a greater incarnation as our restart, and any
+    // lower one (a recording of an earlier life) as a replay.
+    incarnation_ = make_incarnation(options_.wall_clock(), randombytes_random());  // sodium: initialised by the codec
 
     const bool v6 = address.is_v6();
     for (const auto& target : options_.peers) {
@@ -259,16 +262,47 @@ void PeerHeartbeats::receive() {
 
 void PeerHeartbeats::on_datagram(std::span<const std::uint8_t> bytes, const udp::endpoint& from) {
     Peer* sender = nullptr;
-    auto result = codec_.decode(bytes, [this, &sender](std::string_view node) -> ReplayWindow* {
-        if (node == options_.self) return nullptr;
-        sender = find(node);
-        return sender ? &sender->window : nullptr;
-    });
+    DecodeContext context;
+    // A peer is heard only from its own address (HA_PEER_ADDR_<node> or its
+    // name's address): an authentic datagram from elsewhere was relayed. The
+    // port is not compared. Until its name is resolved we cannot tell.
+    context.source_ok = [this, &from](std::string_view node) {
+        const Peer* peer = find(node);
+        return !peer || !peer->endpoint || peer->endpoint->address() == from.address();
+    };
+    context.now = options_.wall_clock();
+    auto result = codec_.decode(
+        bytes,
+        [this, &sender](std::string_view node) -> ReplayWindow* {
+            if (node == options_.self) return nullptr;
+            sender = find(node);
+            return sender ? &sender->window : nullptr;
+        },
+        context);
     if (!result) {
         const auto index = static_cast<std::size_t>(result.reason);
         ++drops_[index];
-        if (result.reason == DropReason::bad_mac || result.reason == DropReason::replay)
-            if (Peer* claimed = find(result.sender)) ++claimed->status.drops[index];
+        switch (result.reason) {
+            case DropReason::bad_mac:
+                // Anyone can write any name into a forgery: charge the
+                // source. Only a peer's own socket sending it says something
+                // about that peer (another key).
+                last_bad_mac_ = DropSource{endpoint_text(from), clock_.now()};
+                for (auto& peer : peers_)
+                    if (peer->endpoint && *peer->endpoint == from) ++peer->status.drops[index];
+                break;
+            case DropReason::wrong_source:
+                if (Peer* claimed = find(result.sender)) {
+                    ++claimed->status.drops[index];
+                    claimed->status.wrong_source = endpoint_text(from);
+                }
+                break;
+            case DropReason::replay:
+            case DropReason::clock_skew:
+                if (Peer* claimed = find(result.sender)) ++claimed->status.drops[index];
+                break;
+            default: break;
+        }
         return;
     }
     const Heartbeat& hb = *result.heartbeat;

@@ -51,6 +51,9 @@ struct PeerHeartbeatOptions {
     MonitorSettings settings;                    // interval, rise, fall
     Millis resolve_timeout{2000};
     Millis resolve_retry{10000};
+    // Wall clock, for this daemon's incarnation (its start time) and the
+    // peers' clock skew. Unset: std::chrono::system_clock::now.
+    std::function<std::chrono::system_clock::time_point()> wall_clock;
 };
 
 enum class PeerState { unknown, up, down };
@@ -86,7 +89,18 @@ struct PeerStatus {
     bool heard = false;         // at least one datagram accepted since start
     std::uint64_t scope_fingerprint = 0;  // of its ganesha's Server_Scope, as last sent; 0 = unknown
     std::uint64_t received = 0, restarts = 0, misses = 0, sent = 0, send_errors = 0;
-    DropCounts drops{};  // datagrams that claimed to come from this peer (bad-mac, replay)
+    // Authentic datagrams claiming this peer that were dropped (replay,
+    // wrong-source, clock-skew), and bad-mac ones sent from its exact
+    // address and port (that node has another key). A bad MAC from anywhere
+    // else proves nothing about the name in it: counted globally only.
+    DropCounts drops{};
+    std::string wrong_source;  // where the last wrong-source datagram claiming this peer came from
+};
+
+// The last datagram with a bad MAC: where it came from, not who it claimed to be.
+struct DropSource {
+    std::string source;  // "192.0.2.7:40000"
+    TimePoint at{};
 };
 
 class PeerHeartbeats : public std::enable_shared_from_this<PeerHeartbeats> {
@@ -126,6 +140,7 @@ public:
     std::vector<PeerStatus> peers() const;
     const PeerStatus* peer(std::string_view node) const;
     const DropCounts& drops() const { return drops_; }
+    const std::optional<DropSource>& last_bad_mac() const { return last_bad_mac_; }
     std::uint64_t incarnation() const { return incarnation_; }
     std::uint64_t sequence() const { return sequence_; }
     asio::ip::udp::endpoint local_endpoint() const;
@@ -170,6 +185,7 @@ private:
     asio::ip::udp::endpoint from_;
     LocalHeartbeatState local_;
     DropCounts drops_{};
+    std::optional<DropSource> last_bad_mac_;
     std::uint64_t incarnation_ = 0;
     std::uint64_t sequence_ = 0;
     bool running_ = false;

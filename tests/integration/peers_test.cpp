@@ -283,12 +283,18 @@ TEST_F(PeersTest, ForgedAndReplayedDatagramsChangeNothingAndAreCounted) {
     udp::endpoint node2(asio::ip::make_address(address(2)), hb_port);
     auto forged = genuine->first;
     forged[5] = static_cast<std::uint8_t>(NfsdState::down);  // "node1's nfsd is down", without the key
-    capture.send_to(asio::buffer(forged), node2);
-    capture.send_to(asio::buffer(genuine->first), node2);  // the genuine one, again
+    capture.send_to(asio::buffer(forged), node2);  // from node4's own socket: charged to node4, not node1
+    capture.send_to(asio::buffer(genuine->first), node2);  // genuine, relayed from node4's address
+    // The genuine one again from node1's address (another port: only the
+    // address is checked): an authentic replay.
+    udp::socket on_node1(io);
+    on_node1.open(udp::v4());
+    on_node1.bind(udp::endpoint(asio::ip::make_address(address(1)), 0));
+    on_node1.send_to(asio::buffer(genuine->first), node2);
     ASSERT_TRUE(lab::wait_until(
         [&] {
             const json drops = call(2, "peers")["arguments"]["drops"];
-            return drops["bad-mac"] == 1 && drops["replay"] == 1;
+            return drops["bad-mac"] == 1 && drops["replay"] == 1 && drops["wrong-source"] == 1;
         },
         2000ms, 20ms))
         << call(2, "peers").dump(2);
@@ -300,22 +306,71 @@ TEST_F(PeersTest, ForgedAndReplayedDatagramsChangeNothingAndAreCounted) {
     const json p = peer(2, "node1");
     EXPECT_EQ(p["state"], "up");
     EXPECT_EQ(p["nfsd"], "healthy");
-    EXPECT_EQ(p["drops"]["bad-mac"], 1);
+    EXPECT_EQ(p["drops"]["bad-mac"], 0) << "a forgery naming node1 is not node1's";
     EXPECT_EQ(p["drops"]["replay"], 1);
+    EXPECT_EQ(p["drops"]["wrong-source"], 1);
+    const std::string from_node4 = address(4) + ":" + std::to_string(hb_port);
+    EXPECT_EQ(p["wrong_source"], from_node4);
+    EXPECT_EQ(peer(2, "node4")["drops"]["bad-mac"], 1) << "sent from node4's own heartbeat socket";
+    const json all = call(2, "peers")["arguments"];
+    EXPECT_EQ(all["last_bad_mac"]["source"], from_node4) << all.dump(2);
     for (const auto& e : events(2, events_before)) EXPECT_NE(e["type"], "peer") << e.dump();
     EXPECT_EQ(call(2, "actions")["arguments"]["pipelines"].size(), pipelines_before);
     EXPECT_FALSE(in_grace(2));
-    const json drops = call(2, "peers")["arguments"]["drops"];
+    const json drops = all["drops"];
     for (const auto& [reason, count] : drops.items()) {
-        if (reason != "bad-mac" && reason != "replay") {
+        if (reason != "bad-mac" && reason != "replay" && reason != "wrong-source") {
             EXPECT_EQ(count, 0) << reason;
         }
     }
 
     auto table = lab::run_cli(kBin, had[1]->socket_path(), {"peers"});
     EXPECT_EQ(table.exit_code, 0) << table.err;
-    EXPECT_NE(table.out.find("bad-mac=1 replay=1"), std::string::npos) << table.out;
-    EXPECT_NE(table.out.find("node1"), std::string::npos) << table.out;
+    EXPECT_NE(table.out.find("bad-mac=1 replay=1 wrong-source=1"), std::string::npos) << table.out;
+    EXPECT_NE(table.out.find("replay=1 wrong-source=1"), std::string::npos) << table.out;
+    EXPECT_NE(table.out.find("bad MAC     last from " + from_node4), std::string::npos) << table.out;
+    EXPECT_NE(table.out.find("last wrong source " + from_node4), std::string::npos) << table.out;
+}
+
+// Issue 13: a peer that goes down, up and down again within a grace period
+// puts ganesha into grace for its VIP once; the second time is an event.
+TEST_F(PeersTest, AFlappingPeerRestartsGraceAtMostOncePerGracePeriod) {
+    ASSERT_TRUE(all_up(10000ms));
+    const std::string target = "grace " + vip(3);
+    auto graces = [&] {
+        std::size_t n = 0;
+        const json actions = call(2, "actions");  // kept alive: the loop reads into it
+        for (const auto& r : actions["arguments"]["pipelines"]) n += r["target"] == target;
+        return n;
+    };
+    auto suppressed = [&] {
+        for (const auto& e : events(2))
+            if (e["type"] == "peer" && e["subject"] == "node3" && e["fields"].value("suppressed", "") == "flapping")
+                return e;
+        return json(nullptr);
+    };
+    auto downs = [&] {
+        std::size_t n = 0;
+        for (const auto& e : events(2)) n += e["type"] == "peer" && e["subject"] == "node3" && e["fields"]["to"] == "down";
+        return n;
+    };
+    // node3's daemon stops sending (SIGSTOP: silent, no goodbye), comes back, stops again.
+    struct Resume {  // whatever fails below, the daemon can be stopped at teardown
+        lab::Had& had;
+        ~Resume() { had.signal(SIGCONT); }
+    } resume{*had[2]};
+    ASSERT_TRUE(had[2]->signal(SIGSTOP));
+    ASSERT_TRUE(lab::wait_until([&] { return step_done(2, "confirm", target).has_value(); }, 5000ms, 50ms))
+        << call(2, "actions").dump(2);
+    ASSERT_TRUE(had[2]->signal(SIGCONT));
+    ASSERT_TRUE(lab::wait_until([&] { return peer(2, "node3")["state"] == "up"; }, 5000ms, 50ms));
+    ASSERT_TRUE(had[2]->signal(SIGSTOP));
+    ASSERT_TRUE(lab::wait_until([&] { return downs() == 2; }, 5000ms, 50ms)) << call(2, "events").dump(2);
+    ASSERT_TRUE(lab::wait_until([&] { return !suppressed().is_null(); }, 2000ms, 50ms)) << call(2, "events").dump(2);
+    const json e = suppressed();
+    EXPECT_NE(e["message"].get<std::string>().find("at most one per 90 s"), std::string::npos) << e.dump();
+    EXPECT_EQ(e["fields"]["address"], vip(3));
+    EXPECT_EQ(graces(), 1u) << call(2, "actions").dump(2);
 }
 
 // A daemon restarted on purpose says goodbye: no grace for its VIP; its new

@@ -32,6 +32,15 @@ Heartbeat sample(std::uint64_t sequence = 1) {
     return hb;
 }
 
+// The same datagram as a version 2 daemon (random incarnations) sends it,
+// MAC'd with the fixture's key.
+std::vector<std::uint8_t> v2(std::vector<std::uint8_t> bytes) {
+    bytes[4] = 2;
+    const auto key = key_of(7);
+    crypto_auth(bytes.data() + bytes.size() - 32, bytes.data(), bytes.size() - 32, key.bytes().data());
+    return bytes;
+}
+
 class CodecTest : public ::testing::Test {
 protected:
     DecodeResult decode(const std::vector<std::uint8_t>& bytes) {
@@ -80,7 +89,7 @@ TEST_F(CodecTest, LayoutIsTheDocumentedOne) {
     const auto bytes = codec.encode(hb);
     ASSERT_EQ(bytes.size(), 32u + 5 + 3 + 3 + 32);
     EXPECT_EQ(std::string(bytes.begin(), bytes.begin() + 4), "GHHB");
-    EXPECT_EQ(bytes[4], 2);  // version
+    EXPECT_EQ(bytes[4], 3);  // version
     EXPECT_EQ(bytes[5], 2);  // nfsd down
     EXPECT_EQ(bytes[6], 0);  // flags
     EXPECT_EQ(bytes[7], 1);  // grace count
@@ -119,6 +128,7 @@ TEST_F(CodecTest, VersionOneIsAcceptedWithoutAFingerprint) {
     const auto r = decode(v1);
     ASSERT_TRUE(r) << static_cast<int>(r.reason);
     hb.scope_fingerprint = 0;
+    hb.version = 1;
     EXPECT_EQ(*r.heartbeat, hb);
 }
 
@@ -158,29 +168,137 @@ TEST_F(CodecTest, ReplaysAndOldSequencesAreDropped) {
     EXPECT_EQ(drop(codec.encode(sample(99))), DropReason::replay);  // reordered: older state, dropped
 }
 
-TEST_F(CodecTest, ANewIncarnationIsARestartAndTheOldOneIsNeverBack) {
+TEST_F(CodecTest, AGreaterIncarnationIsARestartAndTheOldOneIsNeverBack) {
     ASSERT_TRUE(decode(codec.encode(sample(50))));
     Heartbeat restarted = sample(1);
-    restarted.incarnation = 42;
+    restarted.incarnation = sample().incarnation + 42;
     const auto r = decode(codec.encode(restarted));
     ASSERT_TRUE(r);
     EXPECT_TRUE(r.restart);
-    EXPECT_EQ(windows["n2"].incarnation(), 42u);
+    EXPECT_EQ(windows["n2"].incarnation(), restarted.incarnation);
     // A datagram recorded from the previous life is a replay, even with a higher sequence.
     EXPECT_EQ(drop(codec.encode(sample(51))), DropReason::replay);
     restarted.sequence = 2;
     EXPECT_TRUE(decode(codec.encode(restarted)));
 }
 
-TEST_F(CodecTest, RetiredIncarnationsAreBounded) {
+// Issue 13: one recorded datagram of an earlier life, injected after the
+// live ones, must not lock the live incarnation out.
+TEST_F(CodecTest, ARecordedOlderIncarnationIsAReplayAndTheLivePeerKeepsGoing) {
+    auto with = [](std::uint64_t incarnation, std::uint64_t sequence) {
+        Heartbeat hb = sample(sequence);
+        hb.incarnation = incarnation;
+        return hb;
+    };
+    ASSERT_TRUE(decode(codec.encode(with(7, 10))));
+    Heartbeat recorded = with(5, 3);
+    recorded.nfsd = NfsdState::down;
+    recorded.leaving = true;
+    EXPECT_EQ(drop(codec.encode(recorded)), DropReason::replay);
+    const auto r = decode(codec.encode(with(7, 11)));
+    ASSERT_TRUE(r) << to_string(r.reason);
+    EXPECT_FALSE(r.restart);
+    EXPECT_EQ(windows["n2"].incarnation(), 7u);
+    EXPECT_EQ(windows["n2"].sequence(), 11u);
+}
+
+// A daemon that never heard the live incarnation believes a recording only
+// until the live peer's next datagram, which then refuses the rest of it.
+TEST_F(CodecTest, ARecordingBelievedFirstIsReplacedByTheLivePeer) {
+    Heartbeat recorded = sample(3);
+    recorded.incarnation = 5;
+    ASSERT_TRUE(decode(codec.encode(recorded)));
+    Heartbeat live = sample(900);
+    live.incarnation = 7;
+    const auto r = decode(codec.encode(live));
+    ASSERT_TRUE(r);
+    EXPECT_TRUE(r.restart);
+    recorded.sequence = 4;
+    EXPECT_EQ(drop(codec.encode(recorded)), DropReason::replay);
+}
+
+TEST_F(CodecTest, IncarnationsAreOrderedByStartTime) {
+    using namespace std::chrono;
+    const system_clock::time_point t(milliseconds(1'764'000'000'000));
+    EXPECT_LT(make_incarnation(t, 0xfffff), make_incarnation(t + 1ms, 0));
+    EXPECT_EQ(make_incarnation(t, 0xffffffff) & 0xfffff, 0xfffffu);  // 20 random bits, no more
+    EXPECT_EQ(incarnation_start(make_incarnation(t, 0x12345)), milliseconds(1'764'000'000'000));
+}
+
+// An incarnation started in our future would make the sender's later
+// restarts look older; more than the allowance ahead, it is refused.
+TEST_F(CodecTest, AnIncarnationFromTheFutureIsClockSkew) {
+    using namespace std::chrono;
+    const system_clock::time_point now(milliseconds(1'764'000'000'000));
+    DecodeContext context;
+    context.now = now;
+    auto decode_at = [&](std::uint64_t incarnation) {
+        Heartbeat hb = sample(1);
+        hb.incarnation = incarnation;
+        return codec.decode(codec.encode(hb), [this](std::string_view) { return &windows["n2"]; }, context);
+    };
+    const auto ahead = decode_at(make_incarnation(now + kMaxIncarnationSkew + 1ms, 0));
+    EXPECT_FALSE(ahead);
+    EXPECT_EQ(ahead.reason, DropReason::clock_skew);
+    EXPECT_FALSE(windows["n2"].incarnation());
+    EXPECT_TRUE(decode_at(make_incarnation(now + kMaxIncarnationSkew, 0)));
+}
+
+TEST_F(CodecTest, AnAuthenticDatagramFromTheWrongSourceIsDroppedBeforeTheReplayCheck) {
+    DecodeContext context;
+    std::string asked;
+    context.source_ok = [&](std::string_view node) {
+        asked = node;
+        return false;
+    };
+    const auto r = codec.decode(codec.encode(sample(1)), [this](std::string_view) { return &windows["n2"]; }, context);
+    EXPECT_FALSE(r);
+    EXPECT_EQ(r.reason, DropReason::wrong_source);
+    EXPECT_EQ(asked, "n2");
+    EXPECT_FALSE(windows["n2"].incarnation());
+    // A forgery is a bad MAC before anyone asks where it came from.
+    asked.clear();
+    HeartbeatCodec other("demo", key_of(8));
+    EXPECT_EQ(codec.decode(other.encode(sample(1)), [this](std::string_view) { return &windows["n2"]; }, context).reason,
+              DropReason::bad_mac);
+    EXPECT_TRUE(asked.empty());
+}
+
+// Versions 1 and 2 had random incarnations: the old rule, until the peer is
+// heard in version 3; then an older version claiming it is a replay.
+TEST_F(CodecTest, VersionTwoKeepsTheOldRuleUntilThePeerSpeaksVersionThree) {
+    Heartbeat hb = sample(10);
+    hb.incarnation = 900;
+    ASSERT_TRUE(decode(v2(codec.encode(hb))));
+    hb.incarnation = 100;  // random: lower is a restart too
+    hb.sequence = 1;
+    const auto restart = decode(v2(codec.encode(hb)));
+    ASSERT_TRUE(restart);
+    EXPECT_TRUE(restart.restart);
+    EXPECT_EQ(restart.heartbeat->version, 2);
+    hb.incarnation = 900;  // retired
+    EXPECT_EQ(drop(v2(codec.encode(hb))), DropReason::replay);
+    // The upgrade: a version 3 datagram replaces it, whatever its value.
+    hb.incarnation = 50;
+    const auto upgraded = decode(codec.encode(hb));
+    ASSERT_TRUE(upgraded);
+    EXPECT_TRUE(upgraded.restart);
+    hb.incarnation = 7000;
+    hb.sequence = 99;
+    EXPECT_EQ(drop(v2(codec.encode(hb))), DropReason::replay);
+}
+
+TEST_F(CodecTest, RetiredVersionTwoIncarnationsAreBounded) {
     for (std::uint64_t inc = 1; inc <= ReplayWindow::kRetired + 2; ++inc) {
         Heartbeat hb = sample(1);
         hb.incarnation = inc;
-        ASSERT_TRUE(decode(codec.encode(hb)));
+        ASSERT_TRUE(decode(v2(codec.encode(hb))));
     }
     Heartbeat old = sample(2);
     old.incarnation = ReplayWindow::kRetired + 1;  // retired, still remembered
-    EXPECT_EQ(drop(codec.encode(old)), DropReason::replay);
+    EXPECT_EQ(drop(v2(codec.encode(old))), DropReason::replay);
+    old.incarnation = 1;  // forgotten: the old rule's limit
+    EXPECT_TRUE(decode(v2(codec.encode(old))));
 }
 
 TEST_F(CodecTest, WindowsArePerSender) {
@@ -222,7 +340,7 @@ TEST_F(CodecTest, SizeLimits) {
 TEST_F(CodecTest, MalformedAndBadVersion) {
     const auto good = codec.encode(sample());
     auto v = good;
-    v[4] = 3;
+    v[4] = 4;
     EXPECT_EQ(drop(v), DropReason::bad_version);
     v[4] = 0;
     EXPECT_EQ(drop(v), DropReason::bad_version);
@@ -292,7 +410,8 @@ TEST(DropReasonNames, AreTheDocumentedLabels) {
     std::vector<std::string> names;
     for (auto r : kDropReasons) names.emplace_back(to_string(r));
     EXPECT_EQ(names, (std::vector<std::string>{"oversized", "truncated", "malformed", "bad-version", "wrong-cluster",
-                                               "bad-mac", "unknown-sender", "replay"}));
+                                               "bad-mac", "unknown-sender", "replay", "wrong-source",
+                                               "clock-skew"}));
 }
 
 // ---------------------------------------------------------------- key files

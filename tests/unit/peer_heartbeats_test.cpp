@@ -22,9 +22,10 @@ HeartbeatKey test_key(std::uint8_t fill = 3) {
 
 // One simulated peer daemon: its socket, its incarnation and sequence.
 struct FakePeer {
-    FakePeer(asio::io_context& io, std::string name) : node(std::move(name)), socket(io) {
+    FakePeer(asio::io_context& io, std::string name, const char* address = "127.0.0.1")
+        : node(std::move(name)), socket(io) {
         socket.open(udp::v4());
-        socket.bind(udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+        socket.bind(udp::endpoint(asio::ip::make_address(address), 0));
         socket.non_blocking(true);
     }
     std::uint16_t port() const { return socket.local_endpoint().port(); }
@@ -79,6 +80,7 @@ protected:
         o.settings = settings;
         o.peers = {{"n2", "127.0.0.1", n2.port()}, {"n3", "127.0.0.1", n3.port()}};
         o.peers.insert(o.peers.end(), extra.begin(), extra.end());
+        if (wall) o.wall_clock = [this] { return *wall; };
         PeerHeartbeats::Callbacks callbacks;
         callbacks.on_peer_down = [this](const std::string& node, const std::string& why) {
             downs.push_back(node + ": " + why);
@@ -118,6 +120,7 @@ protected:
     std::shared_ptr<PeerHeartbeats> hb;
     udp::endpoint target;
     std::vector<std::string> downs, states, held_for_me;
+    std::optional<std::chrono::system_clock::time_point> wall;
 };
 
 // The source shown in `peers` is the last accepted datagram's, also when a
@@ -309,9 +312,9 @@ TEST_F(PeerHeartbeatsTest, ForgedAndReplayedDatagramsChangeNothingAndAreCounted)
     n2.send_bytes(codec.encode(elsewhere), target);
     n2.send_bytes(std::vector<std::uint8_t>(1500, 0x47), target);
     n2.send_bytes({'G', 'H', 'H', 'B', 1}, target);
-    auto v3 = genuine;
-    v3[4] = 3;
-    n2.send_bytes(v3, target);
+    auto v4 = genuine;
+    v4[4] = 4;
+    n2.send_bytes(v4, target);
     n2.send_bytes(std::vector<std::uint8_t>(100, 0), target);
     pump();
 
@@ -331,9 +334,78 @@ TEST_F(PeerHeartbeatsTest, ForgedAndReplayedDatagramsChangeNothingAndAreCounted)
     EXPECT_EQ(d[static_cast<int>(DropReason::truncated)], 1u);
     EXPECT_EQ(d[static_cast<int>(DropReason::bad_version)], 1u);
     EXPECT_EQ(d[static_cast<int>(DropReason::malformed)], 1u);
-    // The ones that claimed to be n2 are on n2's row too.
-    EXPECT_EQ(after.drops[static_cast<int>(DropReason::bad_mac)], 2u);
+    // An authentic replay claiming n2 is on n2's row; a bad MAC is on the
+    // row of the peer whose socket sent it (the forgery came from n3's).
+    EXPECT_EQ(after.drops[static_cast<int>(DropReason::bad_mac)], 1u);
     EXPECT_EQ(after.drops[static_cast<int>(DropReason::replay)], 1u);
+    EXPECT_EQ(status("n3").drops[static_cast<int>(DropReason::bad_mac)], 1u);
+}
+
+// Issue 13: a bad MAC is charged to where it came from, never to the name
+// it carries; the last offending source is kept for `peers`.
+TEST_F(PeerHeartbeatsTest, ABadMacFromAStrangerIsNotChargedToThePeerItNames) {
+    make();
+    hb->start();
+    FakePeer stranger(io, "n2", "127.0.0.9");
+    HeartbeatCodec other_key("demo", test_key(4));
+    stranger.send_bytes(other_key.encode(stranger.next(NfsdState::down)), target);
+    pump();
+    EXPECT_EQ(hb->drops()[static_cast<int>(DropReason::bad_mac)], 1u);
+    EXPECT_EQ(status("n2").drops[static_cast<int>(DropReason::bad_mac)], 0u);
+    EXPECT_EQ(status("n3").drops[static_cast<int>(DropReason::bad_mac)], 0u);
+    ASSERT_TRUE(hb->last_bad_mac());
+    EXPECT_EQ(hb->last_bad_mac()->source, "127.0.0.9:" + std::to_string(stranger.port()));
+    EXPECT_EQ(hb->last_bad_mac()->at, clock.now());
+}
+
+// Issue 13: an authentic datagram relayed from another address than the
+// peer's is dropped and counted, and the live peer is unaffected.
+TEST_F(PeerHeartbeatsTest, AnAuthenticDatagramFromAnotherAddressIsWrongSource) {
+    make();
+    hb->start();
+    send(n2, n2.next());
+    FakePeer relay(io, "n2", "127.0.0.2");
+    relay.send_bytes(codec.encode(n2.next(NfsdState::down)), target);  // the next sequence, via elsewhere
+    pump();
+    EXPECT_EQ(status("n2").nfsd, NfsdState::healthy);
+    EXPECT_EQ(status("n2").sequence, 1u);
+    EXPECT_EQ(hb->drops()[static_cast<int>(DropReason::wrong_source)], 1u);
+    EXPECT_EQ(status("n2").drops[static_cast<int>(DropReason::wrong_source)], 1u);
+    EXPECT_EQ(status("n2").wrong_source, "127.0.0.2:" + std::to_string(relay.port()));
+    send(n2, n2.next());  // the window did not move: the real one goes on
+    EXPECT_EQ(status("n2").sequence, 3u);
+    EXPECT_TRUE(downs.empty());
+}
+
+// Issue 13: one recorded datagram of the peer's earlier life, injected after
+// its live ones, must not make us drop the live ones.
+TEST_F(PeerHeartbeatsTest, ARecordingOfAnEarlierLifeDoesNotLockTheLivePeerOut) {
+    make();
+    hb->start();
+    n2.incarnation = 5;
+    std::vector<std::vector<std::uint8_t>> recording;
+    for (int i = 0; i < 3; ++i) recording.push_back(codec.encode(n2.next(NfsdState::down, {"n3"})));
+    n2.incarnation = 7;
+    n2.sequence = 9;
+    send(n2, n2.next());
+    for (const auto& bytes : recording) n2.send_bytes(bytes, target);
+    pump();
+    send(n2, n2.next());
+    EXPECT_EQ(status("n2").incarnation, 7u);
+    EXPECT_EQ(status("n2").sequence, 11u);
+    EXPECT_EQ(status("n2").nfsd, NfsdState::healthy);
+    EXPECT_TRUE(status("n2").grace_held.empty());
+    EXPECT_EQ(status("n2").restarts, 0u);
+    EXPECT_EQ(hb->drops()[static_cast<int>(DropReason::replay)], 3u);
+    EXPECT_TRUE(downs.empty());
+}
+
+// Our own incarnation is our start time on the wall clock.
+TEST_F(PeerHeartbeatsTest, TheIncarnationIsTheStartTime) {
+    const std::chrono::system_clock::time_point start(std::chrono::milliseconds(1'764'000'000'123));
+    wall = start;
+    make();
+    EXPECT_EQ(incarnation_start(hb->incarnation()), std::chrono::milliseconds(1'764'000'000'123));
 }
 
 TEST_F(PeerHeartbeatsTest, ARestartedPeerIsAcceptedAndItsOldLifeIsNot) {
@@ -376,7 +448,7 @@ TEST_F(PeerHeartbeatsTest, LeaveSaysGoodbyeAndAPeerThatLeftIsNotLost) {
     advance(5000ms);
     EXPECT_TRUE(downs.empty());
     EXPECT_EQ(status("n2").state, PeerState::unknown);
-    n2.incarnation = 77;  // restarted
+    n2.incarnation = 1077;  // restarted: a later start, a greater incarnation
     n2.sequence = 0;
     send(n2, n2.next());
     advance(500ms);

@@ -253,7 +253,6 @@ void Daemon::on_monitor(const MonitorSession& monitor, Transition transition, co
                 other->invalidate("server-exited", "ganesha.nfsd exited; its earlier answers no longer count");
         // The grace it held went with it: a restarted ganesha must be put
         // into grace again (take-vip must not answer "already").
-        peer_grace_at_.clear();  // nor is its grace a reason to hold back the next one
         if (!grace_held_.empty()) {
             grace_held_.clear();
             announce();

@@ -125,9 +125,6 @@ private:
     std::map<std::string, HeldGrace> grace_held_;  // address -> take-ip grace that succeeded
     std::map<std::uint64_t, std::pair<GraceEvent, std::string>> grace_requests_;  // pipeline id -> what
     std::unique_ptr<Timer> grace_expiry_;
-    // VIP address -> when a peer going down last put ganesha into grace for
-    // it: a flapping peer restarts that grace at most once per grace period.
-    std::map<std::string, TimePoint> peer_grace_at_;
     VipHolders holders_;
     std::optional<std::string> server_scope_;       // from HA_GANESHA_CONF; nullopt: unknown
     std::uint64_t scope_fingerprint_ = 0;           // 0: unknown

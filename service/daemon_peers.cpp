@@ -5,9 +5,6 @@
 //    fall x interval): put the local ganesha into grace for that peer's VIP
 //    at once, before Pacemaker's notify (which is then answered "already in
 //    grace" instead of starting grace again);
-//  - but a peer that flaps (down, up, down...) restarts that grace at most
-//    once per grace period: each grace() call restarts ganesha's grace for
-//    all its clients, so a flapping link must not keep every server in it;
 //  - this node's own failover waits until every healthy survivor (a peer
 //    that is up) lists this node as held in grace, HA_GRACE_DELAY being only
 //    the upper bound.
@@ -156,22 +153,6 @@ void Daemon::on_peer_down(const std::string& node, const std::string& why) {
                     {{"address", vip->second}});
         return;
     }
-    const TimePoint now = clock_.now();
-    const auto last = peer_grace_at_.find(vip->second);
-    if (last != peer_grace_at_.end() && now - last->second < kGraceHeldFor) {
-        // ganesha is still in the grace taken then. Not listed in our
-        // heartbeats (the peer's up cleared it): a failing node waits its
-        // HA_GRACE_DELAY for us, and Pacemaker's notify, if the VIP really
-        // moves, is not answered "already" and does take grace again.
-        const std::string text = "no grace for its VIP " + vip->second + " again: one was taken for it " +
-                                 std::to_string(ms(now - last->second)) + " ms ago (the peer is flapping); at most one per " +
-                                 std::to_string(kGraceHeldFor.count()) + " s grace period";
-        events_.add("peer", node, text, {{"address", vip->second}, {"suppressed", "flapping"}});
-        log::warning("peer " + node + " is down (" + why + "): " + text,
-                     {{"monitor", "peer"}, {"node", config_.node}, {"action", "grace"}});
-        return;
-    }
-    peer_grace_at_[vip->second] = now;
     log::notice("peer " + node + " is down (" + why + "): grace for its VIP " + vip->second,
                 {{"monitor", "peer"}, {"node", config_.node}, {"action", "grace"}});
     request_grace(GraceEvent::take_ip, vip->second);
@@ -245,8 +226,6 @@ void Daemon::grace_pipeline_finished(const PipelineRecord& record) {
     if (it == grace_requests_.end()) return;
     const auto [event, address] = it->second;
     grace_requests_.erase(it);
-    // A grace that failed holds nothing back: the next peer-down tries again.
-    if (record.state != PipelineState::succeeded && event == GraceEvent::take_ip) peer_grace_at_.erase(address);
     if (record.state != PipelineState::succeeded || !heartbeats_) return;
     if (event == GraceEvent::take_ip) {
         std::string node;

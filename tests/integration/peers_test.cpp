@@ -332,47 +332,6 @@ TEST_F(PeersTest, ForgedAndReplayedDatagramsChangeNothingAndAreCounted) {
     EXPECT_NE(table.out.find("last wrong source " + from_node4), std::string::npos) << table.out;
 }
 
-// Issue 13: a peer that goes down, up and down again within a grace period
-// puts ganesha into grace for its VIP once; the second time is an event.
-TEST_F(PeersTest, AFlappingPeerRestartsGraceAtMostOncePerGracePeriod) {
-    ASSERT_TRUE(all_up(10000ms));
-    const std::string target = "grace " + vip(3);
-    auto graces = [&] {
-        std::size_t n = 0;
-        const json actions = call(2, "actions");  // kept alive: the loop reads into it
-        for (const auto& r : actions["arguments"]["pipelines"]) n += r["target"] == target;
-        return n;
-    };
-    auto suppressed = [&] {
-        for (const auto& e : events(2))
-            if (e["type"] == "peer" && e["subject"] == "node3" && e["fields"].value("suppressed", "") == "flapping")
-                return e;
-        return json(nullptr);
-    };
-    auto downs = [&] {
-        std::size_t n = 0;
-        for (const auto& e : events(2)) n += e["type"] == "peer" && e["subject"] == "node3" && e["fields"]["to"] == "down";
-        return n;
-    };
-    // node3's daemon stops sending (SIGSTOP: silent, no goodbye), comes back, stops again.
-    struct Resume {  // whatever fails below, the daemon can be stopped at teardown
-        lab::Had& had;
-        ~Resume() { had.signal(SIGCONT); }
-    } resume{*had[2]};
-    ASSERT_TRUE(had[2]->signal(SIGSTOP));
-    ASSERT_TRUE(lab::wait_until([&] { return step_done(2, "confirm", target).has_value(); }, 5000ms, 50ms))
-        << call(2, "actions").dump(2);
-    ASSERT_TRUE(had[2]->signal(SIGCONT));
-    ASSERT_TRUE(lab::wait_until([&] { return peer(2, "node3")["state"] == "up"; }, 5000ms, 50ms));
-    ASSERT_TRUE(had[2]->signal(SIGSTOP));
-    ASSERT_TRUE(lab::wait_until([&] { return downs() == 2; }, 5000ms, 50ms)) << call(2, "events").dump(2);
-    ASSERT_TRUE(lab::wait_until([&] { return !suppressed().is_null(); }, 2000ms, 50ms)) << call(2, "events").dump(2);
-    const json e = suppressed();
-    EXPECT_NE(e["message"].get<std::string>().find("at most one per 90 s"), std::string::npos) << e.dump();
-    EXPECT_EQ(e["fields"]["address"], vip(3));
-    EXPECT_EQ(graces(), 1u) << call(2, "actions").dump(2);
-}
-
 // A daemon restarted on purpose says goodbye: no grace for its VIP; its new
 // incarnation is accepted.
 TEST_F(PeersTest, ARestartedDaemonIsNotAFailureAndItsNewIncarnationIsAccepted) {

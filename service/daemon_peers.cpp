@@ -228,10 +228,7 @@ void Daemon::grace_pipeline_finished(const PipelineRecord& record) {
     grace_requests_.erase(it);
     if (record.state != PipelineState::succeeded || !heartbeats_) return;
     if (event == GraceEvent::take_ip) {
-        std::string node;
-        for (const auto& [name, vip] : config_.vips)
-            if (vip == address) node = name;
-        grace_held_[address] = {node, clock_.now()};
+        grace_held_[address] = {node_of_vip(address).value_or(""), clock_.now()};
         announce();  // "grace entered" goes out at once
         expire_grace_held();
     } else if (event == GraceEvent::release_ip && grace_held_.erase(address)) {

@@ -22,6 +22,7 @@
 
 #include "tests/support/ganesha_lab.hpp"
 #include "tests/support/kernel_client.hpp"
+#include "tests/lab/lab_under_test.hpp"
 #include "tests/support/lab_cluster.hpp"
 
 using namespace std::chrono_literals;
@@ -30,11 +31,8 @@ namespace lab = gha::lab;
 
 namespace {
 
-lab::LabCluster& cluster() {
-    static lab::LabCluster c(GHA_SOURCE_DIR, GHA_BINARY_DIR);
-    return c;
-}
-std::string vip(int node) { return lab::LabCluster::vip_of(node); }
+using lab::cluster;
+using lab::vip;
 
 class ClientState : public ::testing::Test {
 protected:

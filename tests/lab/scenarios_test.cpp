@@ -242,9 +242,17 @@ TEST_F(ThreeNodes, NfsdHungIsFoundByTheProbesNotByThePid) {
     // as dead before it.
     const auto fenced = event_on(1, [](const json& e) { return e.value("type", "") == "fence"; });
     EXPECT_TRUE(fenced) << "the hung ganesha.nfsd was not fenced";
+    // The `fence` event reports the confirmed exit, which the pid monitor
+    // sees through its own pidfd at the same moment: compare with the
+    // fence step's start instead.
+    const auto fence_started = event_on(1, [](const json& e) {
+        return e.value("type", "") == "action" && e["fields"].value("step", "").rfind("fence ", 0) == 0 &&
+               e["fields"].value("state", "") == "running";
+    });
+    EXPECT_TRUE(fence_started) << "no fence step ran";
     const auto pid_down = event_on(1, [](const json& e) { return monitor_went(e, "pid", "unhealthy"); });
-    if (pid_down && fenced) {
-        EXPECT_GE(*pid_down, *fenced) << "the pid monitor called the stopped process dead";
+    if (pid_down && fence_started) {
+        EXPECT_GE(*pid_down, *fence_started) << "the pid monitor called the stopped process dead";
     }
     if (probes && fenced) {
         EXPECT_LT(*probes, *fenced) << "fenced before the probes found the hang";

@@ -16,7 +16,8 @@
 namespace gha {
 namespace {
 
-constexpr int kListen = 10;  // TCP_LISTEN in the kernel's numbering
+constexpr int kEstablished = 1;  // TCP_ESTABLISHED in the kernel's numbering
+constexpr int kListen = 10;      // TCP_LISTEN
 constexpr std::size_t kMaxMessages = 65536;
 
 struct Fd {
@@ -26,9 +27,10 @@ struct Fd {
     }
 };
 
-// One dump of `family` sockets; matching remotes appended to out.
-std::error_code dump(int family, const unsigned char* local, std::size_t local_len, std::uint16_t port,
-                     std::vector<std::string>& out, std::size_t max_peers) {
+// One dump of `family` TCP sockets in `states` (a bit per TCP state); each
+// answer goes to visit.
+template <class Visit>
+std::error_code dump(int family, std::uint32_t states, Visit visit) {
     Fd s{::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG)};
     if (s.fd < 0) return {errno, std::generic_category()};
     timeval tv{2, 0};  // a backstop: the kernel answers a dump at once
@@ -43,7 +45,7 @@ std::error_code dump(int family, const unsigned char* local, std::size_t local_l
     request.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
     request.req.sdiag_family = static_cast<std::uint8_t>(family);
     request.req.sdiag_protocol = IPPROTO_TCP;
-    request.req.idiag_states = ~(1u << kListen);
+    request.req.idiag_states = states;
     sockaddr_nl kernel{};
     kernel.nl_family = AF_NETLINK;
     if (::sendto(s.fd, &request, sizeof request, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0)
@@ -65,16 +67,37 @@ std::error_code dump(int family, const unsigned char* local, std::size_t local_l
                 return {e->error ? -e->error : EPROTO, std::generic_category()};
             }
             if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg))) continue;
-            const auto* m = static_cast<const inet_diag_msg*>(NLMSG_DATA(h));
-            if (ntohs(m->id.idiag_sport) != port || std::memcmp(m->id.idiag_src, local, local_len) != 0) continue;
-            char text[INET6_ADDRSTRLEN] = {};
-            if (!::inet_ntop(family, m->id.idiag_dst, text, sizeof text)) continue;
-            std::string remote = unmapped_address(text);
-            if (std::find(out.begin(), out.end(), remote) == out.end() && out.size() < max_peers)
-                out.push_back(std::move(remote));
+            visit(*static_cast<const inet_diag_msg*>(NLMSG_DATA(h)));
         }
     }
     return std::make_error_code(std::errc::message_size);
+}
+
+// One dump of `family` sockets; matching remotes appended to out.
+std::error_code dump_peers(int family, const unsigned char* local, std::size_t local_len, std::uint16_t port,
+                           std::vector<std::string>& out, std::size_t max_peers) {
+    return dump(family, ~(1u << kListen), [&](const inet_diag_msg& m) {
+        if (ntohs(m.id.idiag_sport) != port || std::memcmp(m.id.idiag_src, local, local_len) != 0) return;
+        char text[INET6_ADDRSTRLEN] = {};
+        if (!::inet_ntop(family, m.id.idiag_dst, text, sizeof text)) return;
+        std::string remote = unmapped_address(text);
+        if (std::find(out.begin(), out.end(), remote) == out.end() && out.size() < max_peers)
+            out.push_back(std::move(remote));
+    });
+}
+
+// An address from inet_diag's 16 bytes; an IPv4-mapped IPv6 one as IPv4.
+asio::ip::address diag_address(int family, const std::uint32_t* raw) {
+    if (family == AF_INET) {
+        asio::ip::address_v4::bytes_type b;
+        std::memcpy(b.data(), raw, b.size());
+        return asio::ip::address_v4(b);
+    }
+    asio::ip::address_v6::bytes_type b;
+    std::memcpy(b.data(), raw, b.size());
+    const asio::ip::address_v6 v6(b);
+    if (v6.is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, v6);
+    return v6;
 }
 
 }  // namespace
@@ -97,18 +120,39 @@ std::vector<std::string> tcp_peers(const std::string& local_address, std::uint16
     if (::inet_pton(AF_INET, plain.c_str(), &v4) == 1) {
         // Seen as IPv4 by an AF_INET socket, and as ::ffff:a.b.c.d by a
         // dual-stack AF_INET6 one (ganesha listens on one of those).
-        if ((ec = dump(AF_INET, reinterpret_cast<const unsigned char*>(&v4), sizeof v4, local_port, out, max_peers)))
+        if ((ec = dump_peers(AF_INET, reinterpret_cast<const unsigned char*>(&v4), sizeof v4, local_port, out,
+                             max_peers)))
             return out;
         in6_addr mapped{};
         mapped.s6_addr[10] = 0xff;
         mapped.s6_addr[11] = 0xff;
         std::memcpy(&mapped.s6_addr[12], &v4, sizeof v4);
-        ec = dump(AF_INET6, mapped.s6_addr, sizeof mapped, local_port, out, max_peers);
+        ec = dump_peers(AF_INET6, mapped.s6_addr, sizeof mapped, local_port, out, max_peers);
     } else if (::inet_pton(AF_INET6, plain.c_str(), &v6) == 1) {
-        ec = dump(AF_INET6, v6.s6_addr, sizeof v6, local_port, out, max_peers);
+        ec = dump_peers(AF_INET6, v6.s6_addr, sizeof v6, local_port, out, max_peers);
     } else {
         ec = std::make_error_code(std::errc::invalid_argument);
     }
+    return out;
+}
+
+std::vector<ClientConnection> tcp_connections(const std::vector<asio::ip::address>& locals, std::uint16_t local_port,
+                                              std::error_code& ec, std::size_t max_connections) {
+    ec.clear();
+    std::vector<ClientConnection> out;
+    if (locals.empty()) return out;
+    for (const int family : {AF_INET, AF_INET6}) {
+        ec = dump(family, 1u << kEstablished, [&](const inet_diag_msg& m) {
+            if (ntohs(m.id.idiag_sport) != local_port || out.size() >= max_connections) return;
+            ClientConnection c{diag_address(family, m.id.idiag_src), diag_address(family, m.id.idiag_dst),
+                               ntohs(m.id.idiag_dport)};
+            if (c.vip.is_v4() != c.client.is_v4()) return;  // cannot happen with real sockets
+            if (std::find(locals.begin(), locals.end(), c.vip) != locals.end()) out.push_back(c);
+        });
+        if (ec) return out;
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;
 }
 

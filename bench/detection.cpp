@@ -52,7 +52,7 @@ public:
         socket_ = dir_.file("hactl.sock");
         const std::string config = dir_.file("ganesha-ha.conf");
         // Default monitor timings: what an operator gets without tuning.
-        lab::write_file(config, "HA_NAME=bench\nHA_CLUSTER_NODES=\"node1,node2\"\n"
+        lab::write_file(config, std::string(lab::kHostNetworkClients) + "HA_NAME=bench\nHA_CLUSTER_NODES=\"node1,node2\"\n"
                                 "VIP_node1=192.0.2.1\nVIP_node2=192.0.2.2\n"
                                 "HA_NFSD_PIDFILE=" + ganesha_->pidfile() + "\n"
                                 "HA_NFSD_ADDRESS=127.0.0.1:" + std::to_string(g.port) + "\n");

@@ -267,7 +267,7 @@ private:
             vips += "VIP_" + peer_name(k) + "=192.0.2." + std::to_string(k + 1) + "\n";
             addrs += "HA_PEER_ADDR_" + peer_name(k) + "=127.0.1." + std::to_string(k) + "\n";
         }
-        std::string text = std::string("HA_NAME=") + kCluster + "\nHA_CLUSTER_NODES=\"" + nodes + "\"\n" + vips +
+        std::string text = std::string(lab::kHostNetworkClients) + "HA_NAME=" + kCluster + "\nHA_CLUSTER_NODES=\"" + nodes + "\"\n" + vips +
                            "HA_NFSD_PIDFILE=" + ganesha_->pidfile() + "\n" +
                            "HA_NFSD_ADDRESS=127.0.0.1:" + std::to_string(ganesha_->port()) + "\n" +
                            "HA_METRICS_LISTEN=127.0.0.1:" + std::to_string(lab::port_for("heartbeat-bench-metrics", 11000, 1000)) + "\n";

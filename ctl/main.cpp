@@ -35,6 +35,8 @@ Commands:
   drain | undrain        move this node's VIP away and keep it away | let it come back
   actions [--id N]       running and recent action pipelines with their steps
   peers                  peer heartbeats: state, last heard, incarnation, nfsd, grace held, drops
+  connections            NFS client connections to the VIPs: this node's and each peer's last list
+                         (tickle targets), and whether the drop table is dropping
   keygen [--force] PATH  write a new heartbeat key (HA_HEARTBEAT_KEY), mode 0600; no daemon needed
   ganesha-conf check [--ganesha-conf PATH] [--var-lib-nfs PATH]
                          check that ganesha.conf (default /etc/ganesha/ganesha.conf) keeps clients'

@@ -199,6 +199,26 @@ Metrics::Metrics(std::string version, WallClock wall)
                        .Help("Hung ganesha.nfsd processes killed by the fence step, exit confirmed")
                        .Register(*registry_)
                        .Add({})),
+      tickles_sent_(BuildCounter()
+                        .Name("ganesha_ha_tickles_sent_total")
+                        .Help("Tickle ACKs sent to NFS clients of a VIP that arrived on this node")
+                        .Register(*registry_)
+                        .Add({})),
+      client_drop_(BuildGauge()
+                       .Name("ganesha_ha_client_drop_active")
+                       .Help("1 while NFS traffic to this node's VIPs is dropped (its ganesha.nfsd is down)")
+                       .Register(*registry_)
+                       .Add({})),
+      firewall_failures_(BuildCounter()
+                             .Name("ganesha_ha_firewall_failures_total")
+                             .Help("nft runs that failed to bring the ganesha_ha table to the wanted state")
+                             .Register(*registry_)
+                             .Add({})),
+      client_connections_(BuildGauge()
+                              .Name("ganesha_ha_client_connections")
+                              .Help("NFS client connections to the VIPs, by the node that serves them "
+                                    "(this node's own scan or a peer's last list)")
+                              .Register(*registry_)),
       pipeline_runs_(BuildCounter()
                          .Name("ganesha_ha_pipeline_runs_total")
                          .Help("Pipelines that ended, by pipeline and result")
@@ -380,6 +400,12 @@ void Metrics::pipeline_event(const PipelineRecord& record, const StepRecord* ste
 }
 
 void Metrics::nfsd_fenced() { nfsd_fenced_.Increment(); }
+void Metrics::tickles_sent(double count) { tickles_sent_.Increment(count); }
+void Metrics::client_drop(bool leaving) { client_drop_.Set(leaving ? 1 : 0); }
+void Metrics::firewall_failure() { firewall_failures_.Increment(); }
+void Metrics::client_connections(const std::string& node, double count) {
+    client_connections_.Add({{"node", node}}).Set(count);
+}
 
 void Metrics::control_request(const std::string& command) {
     auto it = command_series_.find(command);

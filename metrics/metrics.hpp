@@ -89,6 +89,13 @@ public:
 
     // The fence step killed a hung ganesha.nfsd and saw it exit.
     void nfsd_fenced();
+    // Client steering (issue 12): tickle ACKs sent, the drop table's state
+    // (1 while this node's VIPs drop NFS traffic because its nfsd is down),
+    // nft runs that failed, client connections known per source.
+    void tickles_sent(double count);
+    void client_drop(bool leaving);
+    void firewall_failure();
+    void client_connections(const std::string& node, double count);
 
     // Control socket: one request (before dispatch).
     void control_request(const std::string& command);
@@ -135,6 +142,10 @@ private:
     prometheus::Family<prometheus::Counter>& action_failures_;
     prometheus::Family<prometheus::Histogram>& action_duration_;
     prometheus::Counter& nfsd_fenced_;
+    prometheus::Counter& tickles_sent_;
+    prometheus::Gauge& client_drop_;
+    prometheus::Counter& firewall_failures_;
+    prometheus::Family<prometheus::Gauge>& client_connections_;
     prometheus::Family<prometheus::Counter>& pipeline_runs_;
     prometheus::Family<prometheus::Gauge>& pipelines_running_;
     prometheus::Family<prometheus::Gauge>& peer_up_;

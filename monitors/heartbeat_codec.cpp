@@ -11,8 +11,15 @@
 #include <cstring>
 #include <utility>
 
+#include "monitors/wire_format.hpp"
+
 namespace gha {
 namespace {
+
+using wire::get_u64;
+using wire::put_name;
+using wire::put_u64;
+using wire::Reader;
 
 static_assert(kHeartbeatKeyBytes == crypto_auth_KEYBYTES);
 static_assert(kHeartbeatMacBytes == crypto_auth_BYTES);
@@ -29,46 +36,6 @@ void init_sodium() {
 }
 
 std::string errno_text(int error) { return std::strerror(error); }
-
-void put_u64(std::vector<std::uint8_t>& out, std::uint64_t v) {
-    for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(v >> shift));
-}
-
-std::uint64_t get_u64(const std::uint8_t* p) {
-    std::uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
-    return v;
-}
-
-void put_name(std::vector<std::uint8_t>& out, const std::string& name) {
-    out.push_back(static_cast<std::uint8_t>(name.size()));
-    out.insert(out.end(), name.begin(), name.end());
-}
-
-// A bounded reader over the body (everything before the MAC).
-class Reader {
-public:
-    Reader(std::span<const std::uint8_t> data, std::size_t start) : data_(data), pos_(start) {}
-    bool name(std::string& out, DropReason& why) {
-        if (pos_ >= data_.size()) return fail(why, DropReason::truncated);
-        const std::size_t n = data_[pos_];
-        if (n == 0) return fail(why, DropReason::malformed);
-        if (pos_ + 1 + n > data_.size()) return fail(why, DropReason::truncated);
-        out.assign(reinterpret_cast<const char*>(data_.data() + pos_ + 1), n);
-        pos_ += 1 + n;
-        if (!valid_heartbeat_name(out)) return fail(why, DropReason::malformed);
-        return true;
-    }
-    bool done() const { return pos_ == data_.size(); }
-
-private:
-    static bool fail(DropReason& why, DropReason reason) {
-        why = reason;
-        return false;
-    }
-    std::span<const std::uint8_t> data_;
-    std::size_t pos_;
-};
 
 int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -372,44 +339,41 @@ std::optional<Heartbeat> HeartbeatCodec::parse(std::span<const std::uint8_t> dat
     return hb;
 }
 
+std::optional<DropReason> accept_authentic(std::span<const std::uint8_t> datagram, const AuthenticClaim& claim,
+                                           const std::string& cluster, const HeartbeatKey& key,
+                                           const HeartbeatCodec::WindowLookup& window_for,
+                                           const DecodeContext& context, bool& restart) {
+    restart = false;
+    if (claim.cluster != cluster) return DropReason::wrong_cluster;
+    const std::size_t body = datagram.size() - kHeartbeatMacBytes;
+    if (crypto_auth_verify(datagram.data() + body, datagram.data(), body, key.bytes().data()) != 0)
+        return DropReason::bad_mac;
+    ReplayWindow* window = window_for ? window_for(claim.node) : nullptr;
+    if (!window) return DropReason::unknown_sender;
+    // Authentic from here on: what follows is charged to the claimed sender.
+    if (context.source_ok && !context.source_ok(claim.node)) return DropReason::wrong_source;
+    if (claim.ordered && context.now &&
+        incarnation_start(claim.incarnation) >
+            std::chrono::duration_cast<std::chrono::milliseconds>(context.now->time_since_epoch()) +
+                kMaxIncarnationSkew)
+        return DropReason::clock_skew;
+    if (!window->fresh(claim.incarnation, claim.sequence, claim.ordered)) return DropReason::replay;
+    restart = window->accept(claim.incarnation, claim.sequence, claim.ordered);
+    return std::nullopt;
+}
+
 DecodeResult HeartbeatCodec::decode(std::span<const std::uint8_t> datagram, const WindowLookup& window_for,
                                     const DecodeContext& context) const {
     DecodeResult result;
     auto hb = parse(datagram, result.reason);
     if (!hb) return result;
     result.sender = hb->node;
-    if (hb->cluster != cluster_) {
-        result.reason = DropReason::wrong_cluster;
+    const AuthenticClaim claim{hb->cluster, hb->node, hb->incarnation, hb->sequence,
+                               hb->version >= kFirstOrderedVersion};
+    if (auto why = accept_authentic(datagram, claim, cluster_, key_, window_for, context, result.restart)) {
+        result.reason = *why;
         return result;
     }
-    const std::size_t body = datagram.size() - kHeartbeatMacBytes;
-    if (crypto_auth_verify(datagram.data() + body, datagram.data(), body, key_.bytes().data()) != 0) {
-        result.reason = DropReason::bad_mac;
-        return result;
-    }
-    ReplayWindow* window = window_for ? window_for(hb->node) : nullptr;
-    if (!window) {
-        result.reason = DropReason::unknown_sender;
-        return result;
-    }
-    // Authentic from here on: what follows is charged to the claimed sender.
-    if (context.source_ok && !context.source_ok(hb->node)) {
-        result.reason = DropReason::wrong_source;
-        return result;
-    }
-    const bool ordered = hb->version >= kFirstOrderedVersion;
-    if (ordered && context.now &&
-        incarnation_start(hb->incarnation) >
-            std::chrono::duration_cast<std::chrono::milliseconds>(context.now->time_since_epoch()) +
-                kMaxIncarnationSkew) {
-        result.reason = DropReason::clock_skew;
-        return result;
-    }
-    if (!window->fresh(hb->incarnation, hb->sequence, ordered)) {
-        result.reason = DropReason::replay;
-        return result;
-    }
-    result.restart = window->accept(hb->incarnation, hb->sequence, ordered);
     result.heartbeat = std::move(hb);
     return result;
 }

@@ -232,4 +232,22 @@ private:
     HeartbeatKey key_;
 };
 
+// What an authenticated datagram on the heartbeat socket claims about itself.
+struct AuthenticClaim {
+    std::string_view cluster;
+    std::string_view node;
+    std::uint64_t incarnation = 0;
+    std::uint64_t sequence = 0;
+    bool ordered = true;  // ordered incarnations (heartbeat version 3 and every connection list)
+};
+
+// The checks after a datagram's layout, in order: cluster; MAC over all but
+// the last kHeartbeatMacBytes; known sender; source; clock skew; replay.
+// nullopt: accepted, and the sender's window has advanced (`restart`: to a
+// new incarnation).
+std::optional<DropReason> accept_authentic(std::span<const std::uint8_t> datagram, const AuthenticClaim& claim,
+                                           const std::string& cluster, const HeartbeatKey& key,
+                                           const HeartbeatCodec::WindowLookup& window_for,
+                                           const DecodeContext& context, bool& restart);
+
 }  // namespace gha

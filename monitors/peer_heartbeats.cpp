@@ -63,6 +63,8 @@ struct PeerHeartbeats::Peer {
     std::optional<udp::endpoint> endpoint;
     udp::endpoint source;  // of the last accepted datagram, as status.source shows it
     ReplayWindow window;
+    ReplayWindow list_window;  // connection lists have their own sequence
+    ConnectionListAssembler lists;
     HealthCounter counter;
     std::unique_ptr<Timer> miss_timer;
     int misses_in_row = 0;
@@ -87,7 +89,8 @@ PeerHeartbeats::PeerHeartbeats(asio::io_context& io, Clock& clock, PeerHeartbeat
     : io_(io),
       clock_(clock),
       options_(std::move(options)),
-      codec_(options_.cluster, std::move(key)),
+      codec_(options_.cluster, key),
+      list_codec_(options_.cluster, std::move(key)),
       callbacks_(std::move(callbacks)),
       socket_(io),
       send_timer_(clock.make_timer()),
@@ -234,7 +237,70 @@ Heartbeat PeerHeartbeats::next_heartbeat() {
 }
 
 // One datagram (one sequence number) for every peer.
+// The same acceptance as a heartbeat (its own replay window); a complete
+// list replaces the peer's previous one. Receiving one says nothing about
+// the peer's health: only heartbeats move its state.
+void PeerHeartbeats::on_connection_list(std::span<const std::uint8_t> bytes, const udp::endpoint& from) {
+    Peer* sender = nullptr;
+    DecodeContext context;
+    context.source_ok = [this, &from](std::string_view node) {
+        const Peer* peer = find(node);
+        return !peer || !peer->endpoint || peer->endpoint->address() == from.address();
+    };
+    context.now = options_.wall_clock();
+    auto result = list_codec_.decode(
+        bytes,
+        [this, &sender](std::string_view node) -> ReplayWindow* {
+            if (node == options_.self) return nullptr;
+            sender = find(node);
+            return sender ? &sender->list_window : nullptr;
+        },
+        context);
+    if (!result) {
+        count_drop(result.reason, result.sender, from);
+        return;
+    }
+    auto list = sender->lists.add(*result.chunk);
+    if (!list) return;
+    PeerStatus& s = sender->status;
+    s.connections = list->size();
+    s.connections_incomplete = sender->lists.incomplete();
+    ++s.connection_lists;
+    if (callbacks_.on_peer_connections) callbacks_.on_peer_connections(s.node, *list);
+}
+
+void PeerHeartbeats::set_connections(std::vector<ClientConnection> list) {
+    std::sort(list.begin(), list.end());
+    if (list == connections_) return;
+    connections_ = std::move(list);
+    ++list_generation_;
+    if (running_) send_connections();
+}
+
+void PeerHeartbeats::send_connections() {
+    sends_since_list_ = 0;
+    if (list_generation_ == 0) return;  // nothing scanned yet
+    const auto chunks =
+        list_codec_.encode(options_.self, incarnation_, list_sequence_ + 1, list_generation_, connections_);
+    list_sequence_ += chunks.size();
+    for (const auto& chunk : chunks) send_to_peers(std::make_shared<const std::vector<std::uint8_t>>(chunk));
+}
+
+void PeerHeartbeats::send_to_peers(std::shared_ptr<const std::vector<std::uint8_t>> bytes) {
+    for (std::size_t i = 0; i < peers_.size(); ++i) {
+        Peer& peer = *peers_[i];
+        if (!peer.endpoint) continue;
+        socket_.async_send_to(asio::buffer(*bytes), *peer.endpoint,
+                              guarded([this, i, bytes](std::error_code ec, std::size_t) {
+                                  if (ec && ec != asio::error::operation_aborted) ++peers_[i]->status.send_errors;
+                              }));
+    }
+}
+
 void PeerHeartbeats::send_all() {
+    // The connection list rides along now and then, for a peer that
+    // restarted (or lost a chunk) since it last changed.
+    if (++sends_since_list_ >= kConnectionListRefresh) send_connections();
     const Heartbeat hb = next_heartbeat();
     auto bytes = std::make_shared<const std::vector<std::uint8_t>>(codec_.encode(hb));
     for (std::size_t i = 0; i < peers_.size(); ++i) {
@@ -260,7 +326,37 @@ void PeerHeartbeats::receive() {
     }));
 }
 
+void PeerHeartbeats::count_drop(DropReason reason, const std::string& claimed, const udp::endpoint& from) {
+    const auto index = static_cast<std::size_t>(reason);
+    ++drops_[index];
+    switch (reason) {
+        case DropReason::bad_mac:
+            // Anyone can write any name into a forgery: charge the
+            // source. Only a peer's own socket sending it says something
+            // about that peer (another key).
+            last_bad_mac_ = DropSource{endpoint_text(from), clock_.now()};
+            for (auto& peer : peers_)
+                if (peer->endpoint && *peer->endpoint == from) ++peer->status.drops[index];
+            break;
+        case DropReason::wrong_source:
+            if (Peer* peer = find(claimed)) {
+                ++peer->status.drops[index];
+                peer->status.wrong_source = endpoint_text(from);
+            }
+            break;
+        case DropReason::replay:
+        case DropReason::clock_skew:
+            if (Peer* peer = find(claimed)) ++peer->status.drops[index];
+            break;
+        default: break;
+    }
+}
+
 void PeerHeartbeats::on_datagram(std::span<const std::uint8_t> bytes, const udp::endpoint& from) {
+    if (is_connection_list(bytes)) {
+        on_connection_list(bytes, from);
+        return;
+    }
     Peer* sender = nullptr;
     DecodeContext context;
     // A peer is heard only from its own address (HA_PEER_ADDR_<node> or its
@@ -280,29 +376,7 @@ void PeerHeartbeats::on_datagram(std::span<const std::uint8_t> bytes, const udp:
         },
         context);
     if (!result) {
-        const auto index = static_cast<std::size_t>(result.reason);
-        ++drops_[index];
-        switch (result.reason) {
-            case DropReason::bad_mac:
-                // Anyone can write any name into a forgery: charge the
-                // source. Only a peer's own socket sending it says something
-                // about that peer (another key).
-                last_bad_mac_ = DropSource{endpoint_text(from), clock_.now()};
-                for (auto& peer : peers_)
-                    if (peer->endpoint && *peer->endpoint == from) ++peer->status.drops[index];
-                break;
-            case DropReason::wrong_source:
-                if (Peer* claimed = find(result.sender)) {
-                    ++claimed->status.drops[index];
-                    claimed->status.wrong_source = endpoint_text(from);
-                }
-                break;
-            case DropReason::replay:
-            case DropReason::clock_skew:
-                if (Peer* claimed = find(result.sender)) ++claimed->status.drops[index];
-                break;
-            default: break;
-        }
+        count_drop(result.reason, result.sender, from);
         return;
     }
     const Heartbeat& hb = *result.heartbeat;

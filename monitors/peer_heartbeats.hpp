@@ -30,6 +30,8 @@
 #include <vector>
 
 #include "monitors/clock.hpp"
+#include "monitors/client_connection.hpp"
+#include "monitors/connection_list_codec.hpp"
 #include "monitors/health_counter.hpp"
 #include "monitors/heartbeat_codec.hpp"
 #include "service/config.hpp"
@@ -95,6 +97,10 @@ struct PeerStatus {
     // else proves nothing about the name in it: counted globally only.
     DropCounts drops{};
     std::string wrong_source;  // where the last wrong-source datagram claiming this peer came from
+    // Its client connections, from its last complete connection list.
+    std::size_t connections = 0;
+    bool connections_incomplete = false;
+    std::uint64_t connection_lists = 0;  // complete lists received
 };
 
 // The last datagram with a bad MAC: where it came from, not who it claimed to be.
@@ -117,7 +123,12 @@ public:
         // A peer's Server_Scope fingerprint differs from the one in its
         // previous datagram (or this is its first datagram).
         std::function<void(const PeerStatus& peer)> on_peer_scope;
+        // A peer's connection list arrived complete (sent when it changes
+        // and every kConnectionListRefresh heartbeats).
+        std::function<void(const std::string& node, const std::vector<ClientConnection>& list)>
+            on_peer_connections;
     };
+    static constexpr int kConnectionListRefresh = 10;
 
     // Opens and binds the socket: throws std::system_error (naming the
     // address) when it cannot. Must be owned by a shared_ptr.
@@ -136,6 +147,9 @@ public:
     // Sends at once when it differs from the current state.
     void set_local(LocalHeartbeatState state);
     const LocalHeartbeatState& local() const { return local_; }
+    // The client connections to our VIPs, for the peers (sent at once when
+    // it differs from the last one).
+    void set_connections(std::vector<ClientConnection> list);
 
     std::vector<PeerStatus> peers() const;
     const PeerStatus* peer(std::string_view node) const;
@@ -154,6 +168,10 @@ private:
 
     void receive();
     void on_datagram(std::span<const std::uint8_t> bytes, const asio::ip::udp::endpoint& from);
+    void on_connection_list(std::span<const std::uint8_t> bytes, const asio::ip::udp::endpoint& from);
+    void count_drop(DropReason reason, const std::string& claimed, const asio::ip::udp::endpoint& from);
+    void send_connections();
+    void send_to_peers(std::shared_ptr<const std::vector<std::uint8_t>> bytes);
     Heartbeat next_heartbeat();
     void send_all();
     void schedule_send();
@@ -175,6 +193,7 @@ private:
     Clock& clock_;
     PeerHeartbeatOptions options_;
     HeartbeatCodec codec_;
+    ConnectionListCodec list_codec_;
     Callbacks callbacks_;
     asio::ip::udp::socket socket_;
     std::vector<std::unique_ptr<Peer>> peers_;
@@ -188,6 +207,10 @@ private:
     std::optional<DropSource> last_bad_mac_;
     std::uint64_t incarnation_ = 0;
     std::uint64_t sequence_ = 0;
+    std::vector<ClientConnection> connections_;
+    std::uint32_t list_generation_ = 0;
+    std::uint64_t list_sequence_ = 0;
+    int sends_since_list_ = 0;
     bool running_ = false;
 };
 

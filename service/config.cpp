@@ -472,6 +472,14 @@ void Parser::assign(const std::string& key, const std::string& value, int line) 
         config_.action_attempts = parse_count(key, "value", value, line);
     } else if (key == "HA_NFSD_FENCE") {
         set_nfsd_fence(value, line);
+    } else if (key == "HA_CLIENT_DROP" || key == "HA_CLIENT_TICKLE") {
+        const auto on = parse_bool(value);
+        if (!on) fail(line, key + ": " + quoted(value) + " is not yes, no, true, false, 1 or 0");
+        (key == "HA_CLIENT_DROP" ? config_.clients.drop : config_.clients.tickle) = *on;
+    } else if (key == "HA_NFT") {
+        if (value.empty() || value.find_first_of(" \t") != std::string::npos)
+            fail(line, "HA_NFT: " + quoted(value) + " is not a program name or path");
+        config_.clients.nft = value;
     } else if (key == "HA_HEARTBEAT_KEY") {
         if (!value.empty() && value.front() != '/')
             fail(line, "HA_HEARTBEAT_KEY: " + quoted(value) + " is not an absolute path");

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "actions/client_steering_settings.hpp"
 #include "actions/fence_settings.hpp"
 
 namespace gha {
@@ -107,6 +108,8 @@ struct Config {
     int action_attempts = 3;      // tries per step
     // HA_NFSD_FENCE; its timeout and attempts are HA_ACTION_TIMEOUT/ATTEMPTS.
     FenceSettings fence;
+    // HA_CLIENT_DROP, HA_CLIENT_TICKLE, HA_NFT: steering NFS clients across a VIP move.
+    ClientSteeringSettings clients;
     // Keyed by monitor name: "pid", "rpc-null".
     std::map<std::string, MonitorSettings> monitors;
     HeartbeatConfig heartbeat;

@@ -106,10 +106,12 @@ Daemon::Daemon(asio::io_context& io, Config config, ConfigOverrides overrides)
       holders_(config_.layout.ha_vol_mnt),
       signals_(io, SIGTERM, SIGINT, SIGHUP) {
     build_heartbeats();  // a bad key file refuses start-up before anything is bound
+    build_client_steering();
     load_server_scope();  // never refuses: an unknown scope is a warning event
     register_commands();
     register_peer_commands();
     register_handover_commands();
+    register_client_commands();
     reconcile_timer_ = clock_.make_timer();
     server_ = std::make_unique<control::ControlServer>(
         io_, control::ServerOptions{config_.control_socket, control_gid_}, registry_);
@@ -146,6 +148,7 @@ void Daemon::start() {
     for (const auto& warning : config_.warnings) log::warning(warning);
     build_monitors(Config{});
     start_heartbeats();
+    start_client_steering();
     server_->start();
     if (exporter_) exporter_->start();
     wait_for_signal();
@@ -165,6 +168,7 @@ void Daemon::stop() {
     for (auto& [name, monitor] : monitors_) monitor->stop();
     monitors_.clear();
     if (heartbeats_) heartbeats_->leave();  // a stop on purpose is not a failure for the peers
+    stop_client_steering();
     systemd_.stop_watchdog();
     reconcile_timer_->cancel();
     std::error_code ignored;
@@ -268,6 +272,9 @@ void Daemon::react_to_verdict() {
     const bool healthy = v.code == NfsdVerdict::running;
     if (nfsd_healthy_ == healthy) return;
     nfsd_healthy_ = healthy;
+    // Drop, not refuse, the clients' packets before anything else happens:
+    // a hung server's fence must not get to close their connections.
+    apply_firewall(true);
     announce();  // the peers hear it before the pipeline's first child process is spawned
     if (!healthy) {
         failover_.local_down(v.text);
@@ -323,6 +330,7 @@ void Daemon::on_fence(const FenceReport& report) {
 void Daemon::schedule_reconcile(std::chrono::milliseconds delay) {
     reconcile_timer_->async_wait_for(delay, [this](std::error_code ec) {
         if (ec || stopping_) return;
+        apply_firewall(true);  // a failed nft run is tried again
         if (!nfsd_healthy_) return schedule_reconcile(kReconcileInterval);  // nothing decided yet
         failover_.reconcile(*nfsd_healthy_, [this](Failover::Reconciled result) {
             if (stopping_) return;

@@ -12,6 +12,7 @@
 #include "actions/command_runner.hpp"
 #include "actions/grace_client.hpp"
 #include "actions/grace_steps.hpp"
+#include "actions/nfs_firewall.hpp"
 #include "actions/nfsd_fence.hpp"
 #include "actions/process_killer.hpp"
 #include "actions/pacemaker_actions.hpp"
@@ -20,6 +21,7 @@
 #include "metrics/exporter.hpp"
 #include "metrics/metrics.hpp"
 #include "monitors/asio_clock.hpp"
+#include "monitors/local_addresses.hpp"
 #include "monitors/monitor_session.hpp"
 #include "monitors/peer_heartbeats.hpp"
 #include "service/command_registry.hpp"
@@ -88,6 +90,18 @@ private:
     std::string recovery_dir() const;  // this node's v4recov on the shared volume
     std::string recovery_dir_of(const std::string& node) const;
     std::optional<std::string> node_of_vip(const std::string& vip) const;
+    // Steering NFS clients across VIP moves (service/daemon_clients.cpp).
+    void build_client_steering();
+    void start_client_steering();
+    void stop_client_steering();
+    FirewallState wanted_firewall() const;
+    void apply_firewall(bool only_if_different);
+    void scan_connections();
+    void on_peer_connections(const std::string& node, const std::vector<ClientConnection>& list);
+    void on_local_address(const asio::ip::address& address);
+    void send_tickle_round(const std::vector<ClientConnection>& targets);
+    void register_client_commands();
+    std::vector<asio::ip::address> vip_addresses() const;
     // NFSv4 server scope (service/daemon_scope.cpp).
     void load_server_scope();
     bool scope_mismatch(const PeerStatus& peer) const;
@@ -133,6 +147,17 @@ private:
     std::map<std::string, bool> scope_mismatch_;    // peer -> last reported mismatch
     std::optional<bool> nfsd_healthy_;  // last decided verdict, for edges
     std::unique_ptr<Timer> reconcile_timer_;
+    std::unique_ptr<NfsFirewall> firewall_;
+    std::shared_ptr<LocalAddressWatch> addresses_;  // null: HA_CLIENT_TICKLE=no or no rtnetlink
+    std::unique_ptr<Timer> scan_timer_;
+    std::error_code scan_error_;
+    std::vector<ClientConnection> local_connections_;                   // ours, from the last scan
+    std::map<std::string, std::vector<ClientConnection>> peer_connections_;  // each peer's last list
+    struct TickleTimer {
+        std::unique_ptr<Timer> timer;
+        std::shared_ptr<bool> fired;
+    };
+    std::vector<TickleTimer> tickle_timers_;
     asio::signal_set signals_;
     TimePoint started_;
     bool stopping_ = false;

@@ -71,6 +71,9 @@ void Daemon::build_heartbeats() {
     callbacks.on_peer_state = [this](const PeerStatus& peer, PeerState from) { on_peer_state(peer, from); };
     callbacks.on_grace_held_for_me = [this](const std::string&) { check_grace_confirmation(); };
     callbacks.on_peer_scope = [this](const PeerStatus& peer) { note_peer_scope(peer); };
+    callbacks.on_peer_connections = [this](const std::string& node, const std::vector<ClientConnection>& list) {
+        on_peer_connections(node, list);
+    };
     // Refuses to start on a bad key file (HeartbeatKeyError) or a busy port.
     heartbeats_ = std::make_shared<PeerHeartbeats>(io_, clock_, std::move(options), HeartbeatKey::load(hb.key_file),
                                                    std::move(callbacks));

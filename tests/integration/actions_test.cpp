@@ -42,7 +42,7 @@ protected:
                                 "HA_MONITOR_PID=\"interval=200ms\"\n"
                                 "HA_MONITOR_RPC_NULL=\"interval=200ms timeout=200ms enabled=" +
                                     (rpc_null ? "yes" : "no") + "\"\n"
-                                "HA_GRACE_DELAY=400ms\nHA_ACTION_TIMEOUT=3s\n");
+                                "HA_GRACE_DELAY=400ms\nHA_ACTION_TIMEOUT=3s\n" + lab::kHostNetworkClients);
     }
     void spawn_had(const std::vector<std::string>& wrap_prefix) {
         std::vector<std::string> argv = wrap_prefix;

@@ -174,7 +174,7 @@ protected:
     }
 
     void write_config(const std::string& rpc_options, const std::string& listen) {
-        lab::write_file(config, "HA_NAME=\"test\"\n"
+        lab::write_file(config, std::string(lab::kHostNetworkClients) + "HA_NAME=\"test\"\n"
                                 "HA_CLUSTER_NODES=\"node1,node2,node3\"\n"
                                 "VIP_node1=\"192.0.2.1\"\n"
                                 "VIP_node2=\"192.0.2.2\"\n"

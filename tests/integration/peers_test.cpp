@@ -50,7 +50,7 @@ std::string address(int node) { return "127.0.0." + std::to_string(node); }
 std::string vip(int node) { return "127.0.0.1" + std::to_string(node); }
 
 std::string cluster_config(int node, const std::string& key, std::uint16_t hb_port, const lab::Ganesha& ganesha) {
-    std::string c = "HA_NAME=peers\nHA_CLUSTER_NODES=\"node1,node2,node3,node4\"\n";
+    std::string c = std::string(lab::kHostNetworkClients) + "HA_NAME=peers\nHA_CLUSTER_NODES=\"node1,node2,node3,node4\"\n";
     for (int n = 1; n <= 4; ++n)
         c += "VIP_node" + std::to_string(n) + "=" + vip(n) + "\nHA_PEER_ADDR_node" + std::to_string(n) + "=" +
              address(n) + "\n";
@@ -447,7 +447,7 @@ TEST(PeersKeyFile, AKeyOthersCanReadRefusesStartUp) {
     EXPECT_NE(again.err.find("--force"), std::string::npos) << again.err;
     ::chmod(key.c_str(), 0644);
     const std::string config = dir.file("ganesha-ha.conf");
-    lab::write_file(config, "HA_NAME=peers\nHA_CLUSTER_NODES=\"node1,node2\"\nVIP_node1=127.0.0.11\n"
+    lab::write_file(config, std::string(lab::kHostNetworkClients) + "HA_NAME=peers\nHA_CLUSTER_NODES=\"node1,node2\"\nVIP_node1=127.0.0.11\n"
                             "VIP_node2=127.0.0.12\nHA_PEER_ADDR_node1=127.0.0.1\nHA_PEER_ADDR_node2=127.0.0.2\n"
                             "HA_HEARTBEAT_KEY=" + key + "\nHA_METRICS_LISTEN=off\n");
     const std::string socket = dir.file("hactl.sock");

@@ -81,10 +81,13 @@ protected:
         EXPECT_TRUE(client.wait_writing_after(wall, 40s)) << "the application made no progress " << when;
         EXPECT_TRUE(lab::backend_lock_held(client.data_file())) << "nobody holds the client's lock " << when;
     }
-    // What the application saw from start to stop.
-    void expect_kept(lab::KernelClient& client) {
+    // What the application saw from start to stop (its report).
+    json expect_kept(lab::KernelClient& client) {
         const json r = client.stop();
-        ASSERT_TRUE(r.is_object()) << client.why();
+        if (!r.is_object()) {
+            ADD_FAILURE() << client.why();
+            return json::object();
+        }
         EXPECT_TRUE(r["errors"].empty()) << "the application got errors: " << r["errors"].dump();
         EXPECT_TRUE(r.value("lock_held", false)) << "another lock owner got the lock: " << r.dump();
         EXPECT_GT(r.value("writes", 0), 0);
@@ -94,37 +97,69 @@ protected:
         RecordProperty("max_stall_ms", std::to_string(r.value("max_stall_ms", -1)));
         std::printf("    kc: longest write stall %lld ms; stalls over 200 ms (wall ms): %s\n", r.value("max_stall_ms", -1LL),
                     r["stalls"].dump().c_str());
+        return r;
+    }
+
+    // The application's gap between writes that spans `wall` (wall ms), from
+    // its report; {wall, wall} when there was none over 200 ms.
+    struct Gap {
+        long long from = 0, to = 0;
+        long long ms() const { return to - from; }
+    };
+    static Gap gap_at(const json& r, long long wall) {
+        if (r.contains("stalls"))
+            for (const auto& s : r["stalls"])
+                if (s.value("from_ms", 0LL) <= wall && s.value("to_ms", 0LL) >= wall)
+                    return {s.value("from_ms", 0LL), s.value("to_ms", 0LL)};
+        return {wall, wall};
     }
 
     // kc1 on node1's VIP through `fault` of node1 (VIP1 to node2 within
     // `bound`, after the survivors' grace) and `restore` (VIP1 home again).
+    // `served_after_vip`: the client must write again this soon after the
+    // VIP came up on node2 (issue 12: dropped, not refused, reconnects and
+    // tickle ACKs; without them it waits for its own back-off or timers).
     void fail_and_come_back(const std::string& fault, const std::string& restore, std::chrono::milliseconds bound,
+                            std::chrono::milliseconds served_after_vip,
                             const std::function<void(long long vip_up)>& also = {}) {
         lab::KernelClient client(cluster(), 1);
         ASSERT_TRUE(client.start(vip(1))) << client.why();
+        const long long fault_wall = lab::wall_ms();
         ASSERT_EQ(cluster().run({fault, "1"}), 0);
         const long long up = expect_moved(1, 2, bound);
         ASSERT_GT(up, 0);
+        // wait_owner polls: the VIP came up at most one poll before this.
+        const long long vip_wall = lab::wall_ms();
         if (also) also(up);
         expect_grace_before(1, {2, 3}, up);
         expect_served(client, lab::wall_ms(), "after the VIP moved to node2");
 
+        const long long restore_wall = lab::wall_ms();
         ASSERT_EQ(cluster().run({restore, "1"}), 0);
         ASSERT_GT(expect_moved(1, 1, 60s), 0);
         expect_served(client, lab::wall_ms(), "after the fail-back");
-        expect_kept(client);
+        const json r = expect_kept(client);
+        const Gap failover = gap_at(r, fault_wall + 1);
+        std::printf("    kc: failover gap %lld ms, writing again %lld ms after VIP1 was seen on node2; fail-back gap %lld ms\n",
+                    failover.ms(), failover.to - vip_wall, gap_at(r, restore_wall + 1).ms());
+        EXPECT_LE(failover.to - vip_wall, served_after_vip.count())
+            << "the client wrote again " << failover.to - vip_wall << " ms after the VIP moved (gap "
+            << failover.ms() << " ms)";
     }
 
     std::uint64_t since_[4] = {};
 };
 
-TEST_F(ClientState, NfsdKilledThenRestarted) { fail_and_come_back("kill-nfsd", "restart-nfsd", 10s); }
+// Its reconnect is dropped, not refused, while VIP1 leaves node1: the
+// client's next SYN (1 s after the first) reaches node2. Refused, it waits ~3 s.
+TEST_F(ClientState, NfsdKilledThenRestarted) { fail_and_come_back("kill-nfsd", "restart-nfsd", 10s, 1500ms); }
 
 // A hung (SIGSTOPped) ganesha.nfsd still holds its clients' locks on the
 // backend: it is fenced (killed, exit confirmed) after the survivors hold
 // grace and before the VIP moves, so the client's reclaim on node2 succeeds.
 TEST_F(ClientState, NfsdHungIsFencedThenRestarted) {
-    fail_and_come_back("hang-nfsd", "restart-nfsd", 15s, [&](long long up) {
+    // The fence's FIN is dropped; node2 tickles the connection when VIP1 arrives.
+    fail_and_come_back("hang-nfsd", "restart-nfsd", 15s, 1000ms, [&](long long up) {
         const auto fenced =
             cluster().first_event(1, since_[1], [](const json& e) { return e.value("type", "") == "fence"; });
         ASSERT_TRUE(fenced) << "the hung ganesha.nfsd was not fenced";
@@ -132,7 +167,9 @@ TEST_F(ClientState, NfsdHungIsFencedThenRestarted) {
     });
 }
 
-TEST_F(ClientState, NodeLostThenRevived) { fail_and_come_back("kill-node", "revive-node", 20s); }
+// node2 tickles the silent connection when VIP1 arrives, instead of the
+// client learning of the move from its next TCP retransmission.
+TEST_F(ClientState, NodeLostThenRevived) { fail_and_come_back("kill-node", "revive-node", 20s, 1000ms); }
 
 // A client that first mounts VIP1 while node2 holds it has its record only
 // on node2: node1 must take grace for node2's records when VIP1 comes home,
@@ -228,6 +265,39 @@ TEST_F(ClientState, NewLocksWaitForTheSurvivorsGraceToEnd) {
     expect_served(holder, lab::wall_ms(), "after the fail-back");
     expect_kept(holder);
     expect_kept(newcomer);
+}
+
+// What node's kernel drops for the VIPs while its nfsd is down (issue 12):
+// the elements of the leaving set, read with nft, not asked of the daemon.
+std::string leaving_set(int node) {
+    const auto r = lab::run_capture({cluster().script(), "exec", std::to_string(node), "nft", "list", "set", "inet",
+                                     "ganesha_ha", "leaving4"},
+                                    10s);
+    return r.out + r.err;
+}
+
+// A daemon SIGKILLed while it dropped VIP1's NFS traffic cannot remove the
+// drop; the daemon that replaces it starts clean and follows the nfsd's
+// health, so the VIP's clients are served when it comes home.
+TEST_F(ClientState, DaemonKilledWhileDroppingLeavesNothingBlocked) {
+    ASSERT_EQ(cluster().run({"kill-nfsd", "1"}), 0);
+    EXPECT_TRUE(lab::wait_until([&] { return leaving_set(1).find(vip(1)) != std::string::npos; }, 5s))
+        << "node1 does not drop VIP1's NFS traffic while its nfsd is dead: " << leaving_set(1);
+    ASSERT_GT(expect_moved(1, 2, 10s), 0);
+    const pid_t had = cluster().pid_of(1, "had");
+    ASSERT_EQ(cluster().run({"kill-had", "1"}), 0);
+    ASSERT_TRUE(lab::wait_until([&] { return lab::process_alive(cluster().pid_of(1, "had")) && cluster().pid_of(1, "had") != had; },
+                                20s))
+        << "the daemon was not restarted";
+    ASSERT_EQ(cluster().run({"restart-nfsd", "1"}), 0);
+    ASSERT_GT(expect_moved(1, 1, 60s), 0);
+    const std::string set = leaving_set(1);
+    EXPECT_EQ(set.find(vip(1)), std::string::npos) << "VIP1 is home and still dropped: " << set;
+    EXPECT_NE(set.find("leaving4"), std::string::npos) << "the table is not there: " << set;
+    lab::KernelClient client(cluster(), 1);
+    ASSERT_TRUE(client.start(vip(1))) << client.why();
+    expect_served(client, lab::wall_ms(), "through VIP1 at home");
+    expect_kept(client);
 }
 
 // Restarting the HA daemon is not a failover: nothing moves, nothing is lost.

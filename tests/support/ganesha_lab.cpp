@@ -768,7 +768,8 @@ std::string had_config(const Ganesha& ganesha) {
            "VIP_node1=\"192.0.2.1\"\n"
            "VIP_node2=\"192.0.2.2\"\n"
            "HA_NFSD_PIDFILE=\"" + ganesha.pidfile() + "\"\n"
-           "HA_NFSD_ADDRESS=\"" + ganesha.address() + ":" + std::to_string(ganesha.port()) + "\"\n";
+           "HA_NFSD_ADDRESS=\"" + ganesha.address() + ":" + std::to_string(ganesha.port()) + "\"\n" +
+           kHostNetworkClients;
 }
 
 // ---------------------------------------------------------------- fake Pacemaker

@@ -307,6 +307,10 @@ CliResult run_cli(const std::string& bindir, const std::string& socket, const st
 CliResult run_capture(const std::vector<std::string>& argv, std::chrono::milliseconds deadline,
                       const Env& env = {});
 
+// For a daemon that runs in the host's network namespace (not a lab node):
+// it must leave the host's nftables alone and send no tickle ACKs there.
+inline constexpr const char* kHostNetworkClients = "HA_CLIENT_DROP=no\nHA_CLIENT_TICKLE=no\n";
+
 // The ganesha-ha.conf lines a one-daemon test starts from: cluster
 // node1,node2 with documentation VIPs, watching `ganesha` (its pid file and
 // RPC address). Tests append their timings.

@@ -1,0 +1,120 @@
+#include "actions/tickle.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace gha {
+namespace {
+
+constexpr std::uint8_t kAck = 0x10;
+constexpr std::uint16_t kWindow = 1234;  // CTDB's; any will do
+
+void add_words(std::uint32_t& sum, std::span<const std::uint8_t> bytes) {
+    for (std::size_t i = 0; i + 1 < bytes.size(); i += 2) sum += static_cast<std::uint32_t>(bytes[i] << 8 | bytes[i + 1]);
+    if (bytes.size() % 2) sum += static_cast<std::uint32_t>(bytes.back() << 8);
+}
+
+void add_address(std::uint32_t& sum, const asio::ip::address& a) {
+    if (a.is_v4()) {
+        const auto b = a.to_v4().to_bytes();
+        add_words(sum, b);
+    } else {
+        const auto b = a.to_v6().to_bytes();
+        add_words(sum, b);
+    }
+}
+
+struct Fd {
+    int fd;
+    ~Fd() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+}  // namespace
+
+std::uint16_t tcp_checksum_sum(const asio::ip::address& source, const asio::ip::address& destination,
+                               std::span<const std::uint8_t> segment) {
+    std::uint32_t sum = 0;
+    add_address(sum, source);
+    add_address(sum, destination);
+    sum += IPPROTO_TCP;
+    sum += static_cast<std::uint32_t>(segment.size() & 0xffff);  // IPv6's 32-bit length: the high half is 0
+    add_words(sum, segment);
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    return static_cast<std::uint16_t>(sum);
+}
+
+std::vector<std::uint8_t> tickle_segment(const ClientConnection& c, std::uint16_t vip_port) {
+    std::vector<std::uint8_t> s(20, 0);
+    s[0] = static_cast<std::uint8_t>(vip_port >> 8);
+    s[1] = static_cast<std::uint8_t>(vip_port);
+    s[2] = static_cast<std::uint8_t>(c.client_port >> 8);
+    s[3] = static_cast<std::uint8_t>(c.client_port);
+    // Sequence and acknowledgment numbers 0 (bytes 4..11): outside any
+    // real window, so the client answers with its own numbers.
+    s[12] = 5 << 4;  // data offset: 5 words, no options
+    s[13] = kAck;
+    s[14] = static_cast<std::uint8_t>(kWindow >> 8);
+    s[15] = static_cast<std::uint8_t>(kWindow);
+    const std::uint16_t checksum = static_cast<std::uint16_t>(~tcp_checksum_sum(c.vip, c.client, s));
+    s[16] = static_cast<std::uint8_t>(checksum >> 8);
+    s[17] = static_cast<std::uint8_t>(checksum);
+    return s;
+}
+
+std::size_t send_tickles(const std::vector<ClientConnection>& connections, std::uint16_t vip_port,
+                         std::error_code& ec) {
+    ec.clear();
+    std::size_t sent = 0;
+    for (const auto& c : connections) {
+        const bool v4 = c.vip.is_v4();
+        // A raw TCP socket without IP_HDRINCL: the kernel writes the IP
+        // header, with the bound VIP as the source. It would also receive a
+        // copy of every TCP segment, so it lives only for this send.
+        Fd s{::socket(v4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP)};
+        std::error_code error;
+        if (s.fd < 0) {
+            error = {errno, std::generic_category()};
+        } else {
+            sockaddr_storage from{}, to{};
+            socklen_t len = 0;
+            if (v4) {
+                auto* f = reinterpret_cast<sockaddr_in*>(&from);
+                auto* t = reinterpret_cast<sockaddr_in*>(&to);
+                f->sin_family = t->sin_family = AF_INET;
+                const auto vb = c.vip.to_v4().to_bytes(), cb = c.client.to_v4().to_bytes();
+                std::memcpy(&f->sin_addr, vb.data(), vb.size());
+                std::memcpy(&t->sin_addr, cb.data(), cb.size());
+                len = sizeof(sockaddr_in);
+            } else {
+                auto* f = reinterpret_cast<sockaddr_in6*>(&from);
+                auto* t = reinterpret_cast<sockaddr_in6*>(&to);
+                f->sin6_family = t->sin6_family = AF_INET6;
+                const auto vb = c.vip.to_v6().to_bytes(), cb = c.client.to_v6().to_bytes();
+                std::memcpy(&f->sin6_addr, vb.data(), vb.size());
+                std::memcpy(&t->sin6_addr, cb.data(), cb.size());
+                f->sin6_scope_id = static_cast<std::uint32_t>(c.vip.to_v6().scope_id());
+                t->sin6_scope_id = static_cast<std::uint32_t>(c.client.to_v6().scope_id());
+                len = sizeof(sockaddr_in6);
+            }
+            const auto segment = tickle_segment(c, vip_port);
+            if (::bind(s.fd, reinterpret_cast<sockaddr*>(&from), len) < 0 ||
+                ::sendto(s.fd, segment.data(), segment.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&to),
+                         len) < 0)
+                error = {errno, std::generic_category()};
+        }
+        if (error) {
+            if (!ec) ec = error;
+        } else {
+            ++sent;
+        }
+    }
+    return sent;
+}
+
+}  // namespace gha

@@ -1,6 +1,11 @@
 #include "actions/tickle.hpp"
 
+#include <linux/if_arp.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -65,6 +70,33 @@ std::vector<std::uint8_t> tickle_segment(const ClientConnection& c, std::uint16_
     s[16] = static_cast<std::uint8_t>(checksum >> 8);
     s[17] = static_cast<std::uint8_t>(checksum);
     return s;
+}
+
+std::error_code send_gratuitous_arp(const asio::ip::address& vip, int ifindex) {
+    if (!vip.is_v4()) return {};
+    char name[IF_NAMESIZE] = {};
+    if (!::if_indextoname(static_cast<unsigned>(ifindex), name)) return {errno, std::generic_category()};
+    Fd s{::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP))};
+    if (s.fd < 0) return {errno, std::generic_category()};
+    ifreq ifr{};
+    std::memcpy(ifr.ifr_name, name, sizeof ifr.ifr_name - 1);
+    if (::ioctl(s.fd, SIOCGIFHWADDR, &ifr) < 0) return {errno, std::generic_category()};
+    if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER) return {};  // loopback, tunnels: no ARP to send
+    // ARP request, sender = target = the VIP (RFC 5227's announcement).
+    std::uint8_t arp[28] = {0, 1, 8, 0, 6, 4, 0, 1};
+    const auto ip = vip.to_v4().to_bytes();
+    std::memcpy(arp + 8, ifr.ifr_hwaddr.sa_data, 6);
+    std::memcpy(arp + 14, ip.data(), 4);
+    std::memcpy(arp + 24, ip.data(), 4);
+    sockaddr_ll to{};
+    to.sll_family = AF_PACKET;
+    to.sll_protocol = htons(ETH_P_ARP);
+    to.sll_ifindex = ifindex;
+    to.sll_halen = 6;
+    std::memset(to.sll_addr, 0xff, 6);
+    if (::sendto(s.fd, arp, sizeof arp, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0)
+        return {errno, std::generic_category()};
+    return {};
 }
 
 std::size_t send_tickles(const std::vector<ClientConnection>& connections, std::uint16_t vip_port,

@@ -24,6 +24,13 @@ std::vector<std::uint8_t> tickle_segment(const ClientConnection& connection, std
 std::uint16_t tcp_checksum_sum(const asio::ip::address& source, const asio::ip::address& destination,
                                std::span<const std::uint8_t> segment);
 
+// A gratuitous ARP request for an IPv4 VIP on interface `ifindex` (packet
+// socket, CAP_NET_RAW): the clients' kernels point the VIP at this node's
+// MAC before the tickles ask them to answer. The resource agent sends its own
+// too, but only after it added the address, i.e. after our tickle would go
+// out. An IPv6 VIP: nothing (its neighbour advertisement is the agent's).
+std::error_code send_gratuitous_arp(const asio::ip::address& vip, int ifindex);
+
 // Sends one tickle per connection from a raw socket bound to the VIP (the
 // VIP must be a local address by now). Needs CAP_NET_RAW. Returns how many
 // were sent; ec holds the first error.

@@ -274,6 +274,9 @@ int main(int argc, char** argv) {
                         ++failures;
                         break;
                     }
+                    // As a long-lived client is: known to the peers that would tickle it.
+                    if (!client->wait_known_by_peers(1, vip_of(1), 10s))
+                        std::fprintf(stderr, "  kernel client: its connection did not reach the peers' lists\n");
                 }
                 auto r = one_run(scenario, probe);
                 const long long restored_at = lab::wall_ms();

@@ -12,8 +12,8 @@
 
 namespace gha {
 
-std::vector<asio::ip::address> added_addresses(std::span<const std::uint8_t> messages) {
-    std::vector<asio::ip::address> out;
+std::vector<AddedAddress> added_addresses(std::span<const std::uint8_t> messages) {
+    std::vector<AddedAddress> out;
     std::size_t pos = 0;
     while (messages.size() - pos >= sizeof(nlmsghdr)) {
         nlmsghdr h;
@@ -48,10 +48,11 @@ std::vector<asio::ip::address> added_addresses(std::span<const std::uint8_t> mes
             }
             // IPv4: IFA_LOCAL is the interface's own address (IFA_ADDRESS
             // is the peer's on a point-to-point link); IPv6 has only IFA_ADDRESS.
+            const int ifindex = static_cast<int>(ifa.ifa_index);
             if (local)
-                out.push_back(*local);
+                out.push_back({*local, ifindex});
             else if (address)
-                out.push_back(*address);
+                out.push_back({*address, ifindex});
         }
         pos += NLMSG_ALIGN(h.nlmsg_len);
     }

@@ -15,13 +15,18 @@
 
 namespace gha {
 
+struct AddedAddress {
+    asio::ip::address address;
+    int ifindex = 0;  // the interface it was added to
+};
+
 // The addresses an rtnetlink message announces as added (RTM_NEWADDR), for
 // the parser's tests. Malformed parts are skipped.
-std::vector<asio::ip::address> added_addresses(std::span<const std::uint8_t> messages);
+std::vector<AddedAddress> added_addresses(std::span<const std::uint8_t> messages);
 
 class LocalAddressWatch : public std::enable_shared_from_this<LocalAddressWatch> {
 public:
-    using Added = std::function<void(const asio::ip::address& address)>;
+    using Added = std::function<void(const AddedAddress& added)>;
 
     // Opens and binds the netlink socket: throws std::system_error when it
     // cannot. Must be owned by a shared_ptr.

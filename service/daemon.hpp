@@ -98,8 +98,8 @@ private:
     void apply_firewall(bool only_if_different);
     void scan_connections();
     void on_peer_connections(const std::string& node, const std::vector<ClientConnection>& list);
-    void on_local_address(const asio::ip::address& address);
-    void send_tickle_round(const std::vector<ClientConnection>& targets);
+    void on_local_address(const AddedAddress& added);
+    void send_tickle_round(const asio::ip::address& vip, int ifindex, const std::vector<ClientConnection>& targets);
     void register_client_commands();
     std::vector<asio::ip::address> vip_addresses() const;
     // NFSv4 server scope (service/daemon_scope.cpp).

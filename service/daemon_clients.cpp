@@ -19,12 +19,13 @@ using nlohmann::json;
 // How often this node's own connections are read (sock_diag, a few µs) and,
 // when they changed, sent to the peers.
 constexpr std::chrono::milliseconds kConnectionScan{1000};
-// Tickle rounds after a VIP's arrival: the client's kernel answers an
-// out-of-window segment at most once per 500 ms (tcp_invalid_ratelimit), so
-// a later round still reaches a connection that had just answered another.
+// Tickle rounds after a VIP's arrival, each after a gratuitous ARP: the
+// client's kernel answers an out-of-window segment at most once per 500 ms
+// per connection (tcp_invalid_ratelimit), so the rounds are further apart
+// than that; a later one reaches a client whose answer to the first got lost.
 constexpr std::array<std::chrono::milliseconds, 3> kTickleRounds{std::chrono::milliseconds(0),
-                                                                std::chrono::milliseconds(250),
-                                                                std::chrono::milliseconds(750)};
+                                                                std::chrono::milliseconds(600),
+                                                                std::chrono::milliseconds(1200)};
 constexpr std::size_t kMaxTickleTimers = 64;
 constexpr std::chrono::milliseconds kFirewallRetry{2000};  // after a failed nft run
 
@@ -89,7 +90,7 @@ void Daemon::start_client_steering() {
     apply_firewall(false);
     if (config_.clients.tickle) {
         try {
-            addresses_ = std::make_shared<LocalAddressWatch>(io_, [this](const asio::ip::address& a) {
+            addresses_ = std::make_shared<LocalAddressWatch>(io_, [this](const AddedAddress& a) {
                 on_local_address(a);
             });
             addresses_->start();
@@ -119,7 +120,11 @@ void Daemon::scan_connections() {
     } else {
         if (list != local_connections_) metrics_.client_connections(config_.node, static_cast<double>(list.size()));
         local_connections_ = list;
-        if (heartbeats_) heartbeats_->set_connections(std::move(list));
+        // While the local nfsd is down the list the peers have stands: the
+        // connections of a fenced server close (behind the drop) and must
+        // still be tickled by whichever node takes the VIP.
+        const bool leaving = nfsd_healthy_ && !*nfsd_healthy_;
+        if (heartbeats_ && !leaving) heartbeats_->set_connections(std::move(list));
     }
     scan_error_ = ec;
     scan_timer_->async_wait_for(kConnectionScan, [this](std::error_code e) {
@@ -132,7 +137,8 @@ void Daemon::on_peer_connections(const std::string& node, const std::vector<Clie
     metrics_.client_connections(node, static_cast<double>(list.size()));
 }
 
-void Daemon::on_local_address(const asio::ip::address& address) {
+void Daemon::on_local_address(const AddedAddress& added) {
+    const asio::ip::address& address = added.address;
     if (stopping_ || !config_.clients.tickle) return;
     const auto vips = vip_addresses();
     if (std::find(vips.begin(), vips.end(), address) == vips.end()) return;
@@ -151,20 +157,27 @@ void Daemon::on_local_address(const asio::ip::address& address) {
     std::erase_if(tickle_timers_, [](const TickleTimer& t) { return *t.fired; });
     for (const auto delay : kTickleRounds) {
         if (delay.count() == 0) {
-            send_tickle_round(targets);
+            send_tickle_round(address, added.ifindex, targets);
             continue;
         }
         if (tickle_timers_.size() >= kMaxTickleTimers) break;  // a flapping address: enough rounds queued
         TickleTimer t{clock_.make_timer(), std::make_shared<bool>(false)};
-        t.timer->async_wait_for(delay, [this, targets, fired = t.fired](std::error_code ec) {
+        t.timer->async_wait_for(delay, [this, address, ifindex = added.ifindex, targets,
+                                         fired = t.fired](std::error_code ec) {
             *fired = true;
-            if (!ec && !stopping_) send_tickle_round(targets);
+            if (!ec && !stopping_) send_tickle_round(address, ifindex, targets);
         });
         tickle_timers_.push_back(std::move(t));
     }
 }
 
-void Daemon::send_tickle_round(const std::vector<ClientConnection>& targets) {
+void Daemon::send_tickle_round(const asio::ip::address& vip, int ifindex,
+                               const std::vector<ClientConnection>& targets) {
+    if (auto arp = send_gratuitous_arp(vip, ifindex)) {
+        const std::string message = "gratuitous ARP for " + vip.to_string() + ": " + arp.message();
+        log::warning(message);
+        events_.add("clients", "tickle", message);
+    }
     std::error_code ec;
     const std::size_t sent = send_tickles(targets, config_.nfsd_address.port, ec);
     metrics_.tickles_sent(static_cast<double>(sent));

@@ -124,6 +124,7 @@ protected:
                             const std::function<void(long long vip_up)>& also = {}) {
         lab::KernelClient client(cluster(), 1);
         ASSERT_TRUE(client.start(vip(1))) << client.why();
+        ASSERT_TRUE(client.wait_known_by_peers(1, vip(1), 10s)) << "node1's peers never listed the client's connection";
         const long long fault_wall = lab::wall_ms();
         ASSERT_EQ(cluster().run({fault, "1"}), 0);
         const long long up = expect_moved(1, 2, bound);

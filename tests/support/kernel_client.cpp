@@ -74,4 +74,24 @@ bool backend_lock_held(const std::string& path) {
     return refused;
 }
 
+bool KernelClient::wait_known_by_peers(int server_node, const std::string& vip,
+                                       std::chrono::milliseconds deadline) const {
+    const std::string server = "node" + std::to_string(server_node);
+    auto known = [&] {
+        for (int n = 1; n <= cluster_.nodes(); ++n) {
+            if (n == server_node) continue;
+            const nlohmann::json r = cluster_.call(n, "connections");
+            if (r.is_null() || !r.contains("arguments")) return false;
+            const auto peers = r["arguments"].value("peers", nlohmann::json::object());
+            bool found = false;
+            if (peers.contains(server))
+                for (const auto& c : peers[server])
+                    found = found || (c.value("vip", "") == vip && c.value("client", "") == address());
+            if (!found) return false;
+        }
+        return true;
+    };
+    return wait_until(known, deadline);
+}
+
 }  // namespace gha::lab

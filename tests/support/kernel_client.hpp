@@ -34,6 +34,13 @@ public:
     const std::string& why() const { return why_; }
     std::string dir() const;
     std::string data_file() const;  // the workload's file, seen from the host
+    std::string address() const { return "192.168.77." + std::to_string(200 + k_); }
+    // Until every other node's daemon has this client's connection to `vip`
+    // in server_node's last connection list (`connections`): what the node
+    // that takes the VIP tickles. A node shares its list within about a
+    // second of a change; a failure sooner after a connection is made finds
+    // the client unknown (it then waits for its own timers).
+    bool wait_known_by_peers(int server_node, const std::string& vip, std::chrono::milliseconds deadline) const;
 
 private:
     const LabCluster& cluster_;

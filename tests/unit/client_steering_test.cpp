@@ -195,6 +195,7 @@ std::vector<std::uint8_t> newaddr(int family, std::uint16_t attr_type, std::span
     std::memcpy(m.data(), &h, sizeof h);
     ifaddrmsg ifa{};
     ifa.ifa_family = static_cast<std::uint8_t>(family);
+    ifa.ifa_index = 7;
     std::memcpy(m.data() + NLMSG_HDRLEN, &ifa, sizeof ifa);
     rtattr a{};
     a.rta_len = static_cast<unsigned short>(RTA_LENGTH(address.size()));
@@ -215,8 +216,9 @@ TEST(LocalAddresses, ParsesAddedIpv4AndIpv6AddressesAndIgnoresTheRest) {
     stream.insert(stream.end(), del.begin(), del.end());
     const auto got = added_addresses(stream);
     ASSERT_EQ(got.size(), 2u);
-    EXPECT_EQ(got[0], make_address("192.0.2.101"));
-    EXPECT_EQ(got[1], make_address("2001:db8::101"));
+    EXPECT_EQ(got[0].address, make_address("192.0.2.101"));
+    EXPECT_EQ(got[0].ifindex, 7);
+    EXPECT_EQ(got[1].address, make_address("2001:db8::101"));
     // Cut anywhere: never read past the end, never a crash.
     for (std::size_t n = 0; n < stream.size(); ++n)
         EXPECT_LE(added_addresses(std::span<const std::uint8_t>(stream.data(), n)).size(), 2u);

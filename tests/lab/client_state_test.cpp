@@ -100,18 +100,19 @@ protected:
         return r;
     }
 
-    // The application's gap between writes that spans `wall` (wall ms), from
-    // its report; {wall, wall} when there was none over 200 ms.
+    // The application's first gap between writes (over 200 ms, from its
+    // report) that ends after `after` and began before `before` (wall ms):
+    // the one a fault at `after` caused. {after, after} when there was none.
     struct Gap {
         long long from = 0, to = 0;
         long long ms() const { return to - from; }
     };
-    static Gap gap_at(const json& r, long long wall) {
+    static Gap gap_after(const json& r, long long after, long long before) {
         if (r.contains("stalls"))
             for (const auto& s : r["stalls"])
-                if (s.value("from_ms", 0LL) <= wall && s.value("to_ms", 0LL) >= wall)
+                if (s.value("to_ms", 0LL) > after && s.value("from_ms", 0LL) < before)
                     return {s.value("from_ms", 0LL), s.value("to_ms", 0LL)};
-        return {wall, wall};
+        return {after, after};
     }
 
     // kc1 on node1's VIP through `fault` of node1 (VIP1 to node2 within
@@ -140,9 +141,9 @@ protected:
         ASSERT_GT(expect_moved(1, 1, 60s), 0);
         expect_served(client, lab::wall_ms(), "after the fail-back");
         const json r = expect_kept(client);
-        const Gap failover = gap_at(r, fault_wall + 1);
+        const Gap failover = gap_after(r, fault_wall, vip_wall);
         std::printf("    kc: failover gap %lld ms, writing again %lld ms after VIP1 was seen on node2; fail-back gap %lld ms\n",
-                    failover.ms(), failover.to - vip_wall, gap_at(r, restore_wall + 1).ms());
+                    failover.ms(), failover.to - vip_wall, gap_after(r, restore_wall, lab::wall_ms()).ms());
         EXPECT_LE(failover.to - vip_wall, served_after_vip.count())
             << "the client wrote again " << failover.to - vip_wall << " ms after the VIP moved (gap "
             << failover.ms() << " ms)";

@@ -452,6 +452,11 @@ json Daemon::reload() {
         fresh.control_group = config_.control_group;
     }
     heartbeat_reload_notes(fresh, notes);
+    if (fresh.clients.tickle != config_.clients.tickle || fresh.clients.nft != config_.clients.nft) {
+        notes.push_back("HA_CLIENT_TICKLE and HA_NFT changes need a restart");
+        fresh.clients.tickle = config_.clients.tickle;
+        fresh.clients.nft = config_.clients.nft;
+    }
     Config old = std::exchange(config_, std::move(fresh));
     events_.set_capacity(config_.event_log_size);
     failover_.update(config_);
@@ -459,6 +464,7 @@ json Daemon::reload() {
     build_monitors(old);
     metrics_.configure(config_);
     load_server_scope();
+    apply_firewall(true);  // the VIPs or HA_CLIENT_DROP may have changed
     for (const auto& note : notes) log::warning(note);
     events_.add("daemon", "config", "reloaded", {{"notes", notes}});
     return answer(control::success, "configuration reloaded", {{"notes", notes}});

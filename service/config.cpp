@@ -273,6 +273,12 @@ public:
 
     Config parse(std::string_view text);
 
+    struct Key {
+        std::string_view name;  // ending in '_': a prefix (VIP_<node>)
+        void (*set)(Parser& p, const std::string& key, const std::string& value, int line);
+    };
+    static const std::vector<Key>& keys();
+
 private:
     struct Vip {
         std::string key;
@@ -301,6 +307,7 @@ private:
     void set_nfsd_address(const std::string& value, int line);
     void set_dbus_name(const std::string& value, int line);
     void set_nfsd_fence(const std::string& value, int line);
+    void set_flag(const std::string& key, const std::string& value, bool& flag, int line);
     std::string absolute_path(const char* key, const std::string& value, int line);
     void set_event_log_size(const std::string& value, int line);
     void set_metrics_listen(const std::string& value, int line);
@@ -427,86 +434,109 @@ std::string Parser::parse_value(std::string_view key, std::string_view raw,
     return std::string(trim(value));
 }
 
-void Parser::assign(const std::string& key, const std::string& value, int line) {
-    if (key == "HA_NAME") {
-        set_ha_name(value, line);
-    } else if (key == "HA_CLUSTER_NODES") {
-        set_cluster_nodes(value, line);
-    } else if (key == "HA_VOL_SERVER") {
+// Every key ganesha-ha.conf may set and what reads it: the one list that the
+// parser and config_keys() (the test that holds ganesha-ha.conf(5) to it)
+// share. A name ending in '_' is a prefix that a node name completes.
+const std::vector<Parser::Key>& Parser::keys() {
+    using S = const std::string&;
+    static const std::vector<Key> table = {
+        {"HA_NAME", [](Parser& p, S, S value, int line) { p.set_ha_name(value, line); }},
+        {"HA_CLUSTER_NODES", [](Parser& p, S, S value, int line) { p.set_cluster_nodes(value, line); }},
         // GlusterFS legacy (the shared-storage server); nothing to do here.
-    } else if (key == "HA_VOL_MNT") {
-        set_vol_mnt(value, line);
-    } else if (key == "HA_GANESHA_CONF") {
-        config_.ganesha_conf = absolute_path("HA_GANESHA_CONF", value, line);
-    } else if (key == "HA_VIP_NIC") {
-        set_vip_nic(value, line);
-    } else if (key == "HA_VIP_CIDR_NETMASK") {
-        set_vip_cidr_netmask(value, line);
-    } else if (key == "HA_NODE") {
-        set_node(value, line);
-    } else if (key == "HA_CONTROL_SOCKET") {
-        set_control_socket(value, line);
-    } else if (key == "HA_CONTROL_GROUP") {
-        config_.control_group = value;
-    } else if (key == "HA_NFSD_PIDFILE") {
-        set_nfsd_pidfile(value, line);
-    } else if (key == "HA_NFSD_COMM") {
-        set_nfsd_comm(value, line);
-    } else if (key == "HA_NFSD_ADDRESS") {
-        set_nfsd_address(value, line);
-    } else if (key == "HA_DBUS_NAME") {
-        set_dbus_name(value, line);
-    } else if (key == "HA_EVENT_LOG_SIZE") {
-        set_event_log_size(value, line);
-    } else if (key == "HA_METRICS_LISTEN") {
-        set_metrics_listen(value, line);
-    } else if (key == "HA_GANESHA_ACTIVE_ATTR") {
-        set_attribute_name(key, value, config_.ganesha_active_attr, line);
-    } else if (key == "HA_GRACE_ACTIVE_ATTR") {
-        set_attribute_name(key, value, config_.grace_active_attr, line);
-    } else if (key == "HA_GRACE_DELAY") {
-        config_.grace_delay = bounded_duration(key, value, Millis{0}, Millis{60000}, line);
-    } else if (key == "HA_ACTION_TIMEOUT") {
-        config_.action_timeout = bounded_duration(key, value, Millis{100}, Millis{120000}, line);
-    } else if (key == "HA_ACTION_ATTEMPTS") {
-        config_.action_attempts = parse_count(key, "value", value, line);
-    } else if (key == "HA_NFSD_FENCE") {
-        set_nfsd_fence(value, line);
-    } else if (key == "HA_CLIENT_DROP" || key == "HA_CLIENT_TICKLE") {
-        const auto on = parse_bool(value);
-        if (!on) fail(line, key + ": " + quoted(value) + " is not yes, no, true, false, 1 or 0");
-        (key == "HA_CLIENT_DROP" ? config_.clients.drop : config_.clients.tickle) = *on;
-    } else if (key == "HA_NFT") {
-        if (value.empty() || value.find_first_of(" \t") != std::string::npos)
-            fail(line, "HA_NFT: " + quoted(value) + " is not a program name or path");
-        config_.clients.nft = value;
-    } else if (key == "HA_HEARTBEAT_KEY") {
-        if (!value.empty() && value.front() != '/')
-            fail(line, "HA_HEARTBEAT_KEY: " + quoted(value) + " is not an absolute path");
-        config_.heartbeat.key_file = value;
-    } else if (key == "HA_HEARTBEAT_ADDRESS") {
-        if (!canonical_address(value))
-            fail(line, "HA_HEARTBEAT_ADDRESS: " + quoted(value) +
-                           " is not an IPv4 or IPv6 address (0.0.0.0 or :: for every interface)");
-        config_.heartbeat.address = value;
-        heartbeat_address_line_ = line;
-    } else if (key == "HA_HEARTBEAT_PORT") {
-        const auto port = parse_port(value);
-        if (!port) fail(line, "HA_HEARTBEAT_PORT: " + quoted(value) + " is not a port number 1..65535");
-        config_.heartbeat.port = *port;
-    } else if (key.starts_with(kPeerAddrPrefix)) {
-        // Matched against HA_CLUSTER_NODES in finish(), like VIP_.
-        peer_addrs_.push_back({key, value, line});
-    } else if (key.starts_with(kMonitorPrefix)) {
-        set_monitor(key, value, line);
-    } else if (key.starts_with(kVipPrefix)) {
-        // Matched against HA_CLUSTER_NODES in finish(): it may come later.
-        vips_.push_back({key, value, line});
-    } else {
-        // A typo in an optional key must not stop the cluster, but it should
-        // not go unnoticed either.
-        warn(line, "unknown key " + key + " ignored");
+        {"HA_VOL_SERVER", [](Parser&, S, S, int) {}},
+        {"HA_VOL_MNT", [](Parser& p, S, S value, int line) { p.set_vol_mnt(value, line); }},
+        {"HA_GANESHA_CONF",
+         [](Parser& p, S key, S value, int line) {
+             p.config_.ganesha_conf = p.absolute_path(key.c_str(), value, line);
+         }},
+        {"HA_VIP_NIC", [](Parser& p, S, S value, int line) { p.set_vip_nic(value, line); }},
+        {"HA_VIP_CIDR_NETMASK", [](Parser& p, S, S value, int line) { p.set_vip_cidr_netmask(value, line); }},
+        {"HA_NODE", [](Parser& p, S, S value, int line) { p.set_node(value, line); }},
+        {"HA_CONTROL_SOCKET", [](Parser& p, S, S value, int line) { p.set_control_socket(value, line); }},
+        {"HA_CONTROL_GROUP", [](Parser& p, S, S value, int) { p.config_.control_group = value; }},
+        {"HA_NFSD_PIDFILE", [](Parser& p, S, S value, int line) { p.set_nfsd_pidfile(value, line); }},
+        {"HA_NFSD_COMM", [](Parser& p, S, S value, int line) { p.set_nfsd_comm(value, line); }},
+        {"HA_NFSD_ADDRESS", [](Parser& p, S, S value, int line) { p.set_nfsd_address(value, line); }},
+        {"HA_NFSD_FENCE", [](Parser& p, S, S value, int line) { p.set_nfsd_fence(value, line); }},
+        {"HA_CLIENT_DROP", [](Parser& p, S key, S value, int line) { p.set_flag(key, value, p.config_.clients.drop, line); }},
+        {"HA_CLIENT_TICKLE",
+         [](Parser& p, S key, S value, int line) { p.set_flag(key, value, p.config_.clients.tickle, line); }},
+        {"HA_NFT",
+         [](Parser& p, S, S value, int line) {
+             if (value.empty() || value.find_first_of(" \t") != std::string::npos)
+                 p.fail(line, "HA_NFT: " + quoted(value) + " is not a program name or path");
+             p.config_.clients.nft = value;
+         }},
+        {"HA_DBUS_NAME", [](Parser& p, S, S value, int line) { p.set_dbus_name(value, line); }},
+        {"HA_EVENT_LOG_SIZE", [](Parser& p, S, S value, int line) { p.set_event_log_size(value, line); }},
+        {"HA_METRICS_LISTEN", [](Parser& p, S, S value, int line) { p.set_metrics_listen(value, line); }},
+        {"HA_GANESHA_ACTIVE_ATTR",
+         [](Parser& p, S key, S value, int line) {
+             p.set_attribute_name(key, value, p.config_.ganesha_active_attr, line);
+         }},
+        {"HA_GRACE_ACTIVE_ATTR",
+         [](Parser& p, S key, S value, int line) {
+             p.set_attribute_name(key, value, p.config_.grace_active_attr, line);
+         }},
+        {"HA_GRACE_DELAY",
+         [](Parser& p, S key, S value, int line) {
+             p.config_.grace_delay = p.bounded_duration(key, value, Millis{0}, Millis{60000}, line);
+         }},
+        {"HA_ACTION_TIMEOUT",
+         [](Parser& p, S key, S value, int line) {
+             p.config_.action_timeout = p.bounded_duration(key, value, Millis{100}, Millis{120000}, line);
+         }},
+        {"HA_ACTION_ATTEMPTS",
+         [](Parser& p, S key, S value, int line) {
+             p.config_.action_attempts = p.parse_count(key, "value", value, line);
+         }},
+        {"HA_MONITOR_PID", [](Parser& p, S key, S value, int line) { p.set_monitor(key, value, line); }},
+        {"HA_MONITOR_RPC_NULL", [](Parser& p, S key, S value, int line) { p.set_monitor(key, value, line); }},
+        {"HA_MONITOR_DBUS_HEARTBEAT",
+         [](Parser& p, S key, S value, int line) { p.set_monitor(key, value, line); }},
+        {"HA_MONITOR_PEER", [](Parser& p, S key, S value, int line) { p.set_monitor(key, value, line); }},
+        {"HA_HEARTBEAT_KEY",
+         [](Parser& p, S, S value, int line) {
+             if (!value.empty() && value.front() != '/')
+                 p.fail(line, "HA_HEARTBEAT_KEY: " + quoted(value) + " is not an absolute path");
+             p.config_.heartbeat.key_file = value;
+         }},
+        {"HA_HEARTBEAT_ADDRESS",
+         [](Parser& p, S, S value, int line) {
+             if (!canonical_address(value))
+                 p.fail(line, "HA_HEARTBEAT_ADDRESS: " + quoted(value) +
+                                  " is not an IPv4 or IPv6 address (0.0.0.0 or :: for every interface)");
+             p.config_.heartbeat.address = value;
+             p.heartbeat_address_line_ = line;
+         }},
+        {"HA_HEARTBEAT_PORT",
+         [](Parser& p, S, S value, int line) {
+             const auto port = parse_port(value);
+             if (!port) p.fail(line, "HA_HEARTBEAT_PORT: " + quoted(value) + " is not a port number 1..65535");
+             p.config_.heartbeat.port = *port;
+         }},
+        // Prefixes: matched against HA_CLUSTER_NODES in finish(), as the
+        // nodes may come later in the file.
+        {kPeerAddrPrefix, [](Parser& p, S key, S value, int line) { p.peer_addrs_.push_back({key, value, line}); }},
+        {kVipPrefix, [](Parser& p, S key, S value, int line) { p.vips_.push_back({key, value, line}); }},
+    };
+    return table;
+}
+
+void Parser::assign(const std::string& key, const std::string& value, int line) {
+    for (const Key& k : keys()) {
+        if (k.name.ends_with('_') ? key.starts_with(k.name) : key == k.name) {
+            k.set(*this, key, value, line);
+            return;
+        }
     }
+    if (key.starts_with(kMonitorPrefix)) {
+        set_monitor(key, value, line);  // fails, naming the monitors there are
+        return;
+    }
+    // A typo in an optional key must not stop the cluster, but it should
+    // not go unnoticed either.
+    warn(line, "unknown key " + key + " ignored");
 }
 
 void Parser::set_ha_name(const std::string& value, int line) {
@@ -601,6 +631,12 @@ void Parser::set_dbus_name(const std::string& value, int line) {
         fail(line, "HA_DBUS_NAME: " + quoted(value) + " is not a valid D-Bus name");
     }
     config_.dbus_name = value;
+}
+
+void Parser::set_flag(const std::string& key, const std::string& value, bool& flag, int line) {
+    const auto on = parse_bool(value);
+    if (!on) fail(line, key + ": " + quoted(value) + " is not yes, no, true, false, 1 or 0");
+    flag = *on;
 }
 
 void Parser::set_nfsd_fence(const std::string& value, int line) {
@@ -1037,6 +1073,15 @@ const std::vector<std::string>& default_pidfiles() {
         "/var/run/ganesha.nfsd.pid",
     };
     return paths;
+}
+
+const std::vector<std::string_view>& config_keys() {
+    static const std::vector<std::string_view> names = [] {
+        std::vector<std::string_view> out;
+        for (const auto& key : Parser::keys()) out.push_back(key.name);
+        return out;
+    }();
+    return names;
 }
 
 Config parse_config(std::string_view text, const std::string& source,

@@ -150,6 +150,9 @@ const std::vector<std::string>& default_pidfiles();
 
 Config parse_config(std::string_view text, const std::string& source,
                     const ConfigOverrides& overrides);
+// Every key parse_config() reads, in its table's order; a name ending in '_'
+// is a prefix completed by a node name (VIP_<node>, HA_PEER_ADDR_<node>).
+const std::vector<std::string_view>& config_keys();
 Config load_config(const std::string& path, const ConfigOverrides& overrides);
 
 }  // namespace gha

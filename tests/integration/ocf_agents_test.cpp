@@ -15,6 +15,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -34,9 +35,17 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
+std::string from_env(const char* name, const std::string& fallback) {
+    const char* value = std::getenv(name);
+    return value && *value ? value : fallback;
+}
+
+// The tree's agents and programs; the package test (tests/package) points
+// these at the installed ones.
 const std::string kBin = GHA_BINARY_DIR;
-const std::string kAgents = std::string(GHA_SOURCE_DIR) + "/units/ocf/";
-const std::string kHactl = kBin + "/ctl/ganesha-hactl";
+const std::string kAgents = from_env("GHA_TEST_OCF_DIR", std::string(GHA_SOURCE_DIR) + "/units/ocf") + "/";
+const std::string kHactl = from_env("GHA_TEST_HACTL", kBin + "/ctl/ganesha-hactl");
+const std::string kHad = from_env("GHA_TEST_HAD", "");  // "" = the tree's
 const std::string kDtd = "/usr/share/resource-agents/ra-api-1.dtd";
 
 // OCF exit codes.
@@ -94,6 +103,7 @@ protected:
                                 "HA_VOL_MNT=\"" + dir.file("vol") + "\"\n");
         lab::HadOptions h;
         h.bindir = kBin;
+        h.program = kHad;
         h.config = config;
         h.node = "node1";
         h.socket = socket;

@@ -678,11 +678,13 @@ Had::Had(HadOptions options) : options_(std::move(options)) {
 }
 
 Had::Had(std::string bindir, std::string config, std::string node, std::string socket, Env env)
-    : Had(HadOptions{std::move(bindir), std::move(config), std::move(node), std::move(socket), {}, std::move(env), {}}) {}
+    : Had(HadOptions{std::move(bindir), std::move(config), std::move(node), std::move(socket), {}, std::move(env), {}, {}}) {}
 
 Had::~Had() { stop(); }
 
-std::string Had::binary() const { return options_.bindir + "/service/ganesha-had"; }
+std::string Had::binary() const {
+    return options_.program.empty() ? options_.bindir + "/service/ganesha-had" : options_.program;
+}
 
 void Had::start(milliseconds deadline) {
     if (proc_.running()) throw std::logic_error("Had::start: already running, pid " + std::to_string(pid()));

@@ -257,6 +257,7 @@ struct HadOptions {
     std::string dir;     // had.log goes here; "" = the config file's directory
     Env env;             // e.g. NOTIFY_SOCKET, WATCHDOG_USEC, DBUS_SYSTEM_BUS_ADDRESS
     std::vector<std::string> extra_args;
+    std::string program;  // the daemon; "" = $bindir/service/ganesha-had
 };
 
 // The daemon under test: `ganesha-had --config C --node N --socket S`, stdout

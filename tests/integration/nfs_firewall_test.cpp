@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -14,10 +13,10 @@
 
 #include <arpa/inet.h>
 #include <cerrno>
-#include <functional>
 
 #include "actions/nfs_firewall.hpp"
 #include "tests/support/ganesha_lab.hpp"
+#include "tests/support/netns_connect.hpp"
 
 namespace gha {
 namespace {
@@ -47,35 +46,32 @@ protected:
         const auto r = run({"ip", "netns", "exec", ns_, "nft", NfsFirewall::commands(state, kNfsPort)});
         ASSERT_EQ(r.exit_code, 0) << r.err;
     }
-    // Runs fn in a child inside the namespace; its exit code.
-    int in_namespace(const std::function<int()>& fn) {
-        const pid_t pid = ::fork();
-        if (pid == 0) {
-            const int fd = ::open(("/run/netns/" + ns_).c_str(), O_RDONLY | O_CLOEXEC);
-            if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) ::_exit(120);
-            ::_exit(fn());
-        }
-        int status = 0;
-        ::waitpid(pid, &status, 0);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 121;
-    }
     // 0 connected, ECONNREFUSED, or ETIMEDOUT after 300 ms (the SYN was dropped).
-    static int connect_to(std::uint16_t port) {
-        const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        sockaddr_in to{};
-        to.sin_family = AF_INET;
-        to.sin_port = htons(port);
-        ::inet_pton(AF_INET, kVip, &to.sin_addr);
-        if (::connect(s, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0) return 0;
-        if (errno != EINPROGRESS) return errno;
-        pollfd p{s, POLLOUT, 0};
-        if (::poll(&p, 1, 300) == 0) return ETIMEDOUT;
-        int error = 0;
-        socklen_t len = sizeof error;
-        ::getsockopt(s, SOL_SOCKET, SO_ERROR, &error, &len);
-        return error;
+    int connect_to(std::uint16_t port) { return lab::connect_outcome(ns_, kVip, port, 300ms); }
+    // A connection attempt while a server listens on the NFS port (a child
+    // in the namespace holds the listener until the attempt is over).
+    int with_listener() {
+        int ready[2], done[2];
+        if (::pipe(ready) != 0 || ::pipe(done) != 0) return -1;
+        const pid_t server = ::fork();
+        if (server == 0) {
+            char c = listener() < 0 ? 'x' : 'y';
+            (void)!::write(ready[1], &c, 1);
+            (void)!::read(done[0], &c, 1);
+            ::_exit(0);
+        }
+        char c = 0;
+        (void)!::read(ready[0], &c, 1);
+        const int outcome = c == 'y' ? connect_to(kNfsPort) : 99;
+        (void)!::write(done[1], "q", 1);
+        ::waitpid(server, nullptr, 0);
+        for (int fd : {ready[0], ready[1], done[0], done[1]}) ::close(fd);
+        return outcome;
     }
-    static int listener() {
+    // In the namespace's child: a listener on the NFS port, every address.
+    int listener() {
+        const int fd = ::open(("/run/netns/" + ns_).c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) return -1;
         const int s = ::socket(AF_INET, SOCK_STREAM, 0);
         const int one = 1;
         ::setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -91,24 +87,23 @@ protected:
 };
 
 TEST_F(NfsFirewallTest, WithoutTheTableNobodyListeningMeansRefused) {
-    EXPECT_EQ(in_namespace([] { return connect_to(kNfsPort); }), ECONNREFUSED);
+    EXPECT_EQ(connect_to(kNfsPort), ECONNREFUSED);
 }
 
 TEST_F(NfsFirewallTest, NobodyListeningOnTheNfsPortIsADropAndOtherPortsAreUntouched) {
     apply(false);
-    EXPECT_EQ(in_namespace([] { return connect_to(kNfsPort); }), ETIMEDOUT);
-    EXPECT_EQ(in_namespace([] { return connect_to(kNfsPort + 1); }), ECONNREFUSED);
-    EXPECT_EQ(in_namespace([] { return listener() < 0 ? 99 : connect_to(kNfsPort); }), 0)
-        << "a listening server must be reached";
+    EXPECT_EQ(connect_to(kNfsPort), ETIMEDOUT);
+    EXPECT_EQ(connect_to(kNfsPort + 1), ECONNREFUSED);
+    EXPECT_EQ(with_listener(), 0) << "a listening server must be reached";
 }
 
 TEST_F(NfsFirewallTest, WhileLeavingEvenAListeningServerIsNotReachedAndRemovalRestoresEverything) {
     apply(true);
-    EXPECT_EQ(in_namespace([] { return listener() < 0 ? 99 : connect_to(kNfsPort); }), ETIMEDOUT);
+    EXPECT_EQ(with_listener(), ETIMEDOUT);
     apply(false);
-    EXPECT_EQ(in_namespace([] { return listener() < 0 ? 99 : connect_to(kNfsPort); }), 0);
+    EXPECT_EQ(with_listener(), 0);
     apply(false, false);
-    EXPECT_EQ(in_namespace([] { return connect_to(kNfsPort); }), ECONNREFUSED);
+    EXPECT_EQ(connect_to(kNfsPort), ECONNREFUSED);
     const auto listed = run({"ip", "netns", "exec", ns_, "nft", "list", "tables"});
     EXPECT_EQ(listed.out.find("ganesha_ha"), std::string::npos) << listed.out;
 }

@@ -20,12 +20,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <asio/post.hpp>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -203,6 +205,10 @@ struct Footprint {
     lab::Memory memory;
     int up = 0;
     std::uint64_t received = 0, dropped = 0;
+    // `ganesha-hactl peers` as printed: its one-line count, its lines, the
+    // widest row of its table.
+    std::string table_summary;
+    std::size_t table_lines = 0, table_width = 0;
 };
 
 // One ganesha.nfsd and one private bus for every daemon run.
@@ -248,6 +254,14 @@ public:
                 for (const auto& [reason, n] : a["drops"].items()) f.dropped += n.get<std::uint64_t>();
                 const auto cli = lab::run_cli(bin_, socket, {"peers"}, 5s);
                 if (cli.exit_code != 0) throw std::runtime_error("ganesha-hactl peers: " + cli.err);
+                std::istringstream lines(cli.out);
+                bool rows = false;
+                for (std::string line; std::getline(lines, line);) {
+                    ++f.table_lines;
+                    rows = rows || line.rfind("PEER ", 0) == 0;
+                    if (rows) f.table_width = std::max(f.table_width, line.size());
+                    if (line.rfind("peers ", 0) == 0) f.table_summary = line;
+                }
             }
         } catch (...) {
             stop = true;
@@ -370,6 +384,10 @@ int main(int argc, char** argv) {
                         f.peers == 0 ? "0 (hb off)" : std::to_string(f.peers).c_str(), f.cpu_percent,
                         f.memory.rss_kib, f.memory.peak_kib, f.up, static_cast<unsigned long long>(f.received),
                         static_cast<unsigned long long>(f.dropped));
+        for (const auto& f : results)
+            if (f.peers > 0)
+                std::printf("  `ganesha-hactl peers` with %d peers: %zu lines, table rows up to %zu characters; %s\n", f.peers,
+                            f.table_lines, f.table_width, f.table_summary.c_str());
         for (const auto& f : results)
             if (f.peers > 0 && f.up != f.peers) {
                 std::fprintf(stderr, "heartbeat: only %d of %d peers up at the end\n", f.up, f.peers);

@@ -24,6 +24,7 @@
 #include <system_error>
 
 #include "ctl/run_command.hpp"
+#include "ctl/text_table.hpp"
 #include "ganesha_conf/check.hpp"
 
 namespace gha::cluster {
@@ -896,27 +897,7 @@ int status(const Args& a) {
     if (a.options.json) {
         say(status_json(s, l.config).dump(2));
     } else {
-        say("cluster " + l.config.ha_name + ": DC " + (s.dc.empty() ? "none" : s.dc) + ", quorum " +
-            (s.quorum ? "yes" : "no") + ", stonith " +
-            (s.stonith_enabled ? (*s.stonith_enabled ? "enabled" : "disabled") : "unknown"));
-        char line[512];
-        std::snprintf(line, sizeof line, "%-24s %-8s %-9s %-6s %-26s %s", "NODE", "STATE", "NFSD", "GRACE", "VIP",
-                      "RUNS ON");
-        say(line);
-        for (std::size_t i = 0; i < s.nodes.size(); ++i) {
-            const auto& n = s.nodes[i];
-            const auto& v = s.vips[i];
-            const std::string state = !n.member ? "unknown" : n.online ? "online" : "offline";
-            const std::string nfsd = n.ganesha_healthy() ? "healthy" : n.online ? "down" : "-";
-            const std::string grace = n.grace_active ? *n.grace_active : "-";
-            std::string on = v.running_on.empty() ? "(not running)" : join(v.running_on, ",");
-            if (v.running_on.size() == 1 && !v.at_home()) on += " (failover)";
-            std::snprintf(line, sizeof line, "%-24s %-8s %-9s %-6s %-26s %s", n.name.c_str(), state.c_str(),
-                          nfsd.c_str(), grace.c_str(), v.address.c_str(), on.c_str());
-            say(line);
-        }
-        say("verdict: " + s.verdict);
-        for (const auto& r : s.reasons) say("  " + r);
+        std::fputs(format_cluster_status(s, l.config).c_str(), stdout);
     }
     if (s.verdict == "HEALTHY") return exit_ok;
     return s.verdict == "FAILOVER" ? exit_failover : exit_bad;
@@ -1148,6 +1129,56 @@ ClusterStatus evaluate_status(const Config& config, const xml::Element& crm_mon)
     }
     if (s.dc.empty()) s.reasons.push_back("no DC: the cluster is electing one or has lost quorum; placement may change");
     return s;
+}
+
+std::string format_cluster_status(const ClusterStatus& s, const Config& config) {
+    using ctl::some_of;
+    using ctl::text_table;
+    std::string out = "cluster " + config.ha_name + ": DC " + (s.dc.empty() ? "none" : s.dc) + ", quorum " +
+                      (s.quorum ? "yes" : "no") + ", stonith " +
+                      (s.stonith_enabled ? (*s.stonith_enabled ? "enabled" : "disabled") : "unknown") + "\n";
+    // The counts first: with 64 nodes, what is not fine must not hide in the rows.
+    std::size_t online = 0, healthy = 0, home = 0, away = 0, stopped = 0;
+    std::vector<std::string> not_online, not_healthy, moved, not_running;
+    for (const auto& n : s.nodes) {
+        online += n.online;
+        healthy += n.ganesha_healthy();
+        if (!n.online) not_online.push_back(n.name);
+        else if (!n.ganesha_healthy()) not_healthy.push_back(n.name);
+    }
+    for (const auto& v : s.vips) {
+        if (v.running_on.empty()) {
+            ++stopped;
+            not_running.push_back(v.home + "'s");
+        } else if (v.at_home()) {
+            ++home;
+        } else {
+            ++away;
+            moved.push_back(v.home + "'s");
+        }
+    }
+    constexpr std::size_t kShown = 8;
+    out += "nodes: " + std::to_string(s.nodes.size()) + ", " + std::to_string(online) + " online" +
+           (not_online.empty() ? "" : " (offline: " + some_of(not_online, kShown) + ")") + ", " + std::to_string(healthy) +
+           " with a healthy nfsd" + (not_healthy.empty() ? "" : " (nfsd down on " + some_of(not_healthy, kShown) + ")") + "\n";
+    out += "VIPs: " + std::to_string(s.vips.size()) + ", " + std::to_string(home) + " at home, " +
+           std::to_string(away) + " elsewhere" + (moved.empty() ? "" : " (" + some_of(moved, kShown) + ")") + ", " +
+           std::to_string(stopped) + " not running" +
+           (not_running.empty() ? "" : " (" + some_of(not_running, kShown) + ")") + "\n";
+    std::vector<std::vector<std::string>> rows = {{"NODE", "STATE", "NFSD", "GRACE", "VIP", "RUNS ON"}};
+    for (std::size_t i = 0; i < s.nodes.size() && i < s.vips.size(); ++i) {
+        const auto& n = s.nodes[i];
+        const auto& v = s.vips[i];
+        std::string on = v.running_on.empty() ? "(not running)" : join(v.running_on, ",");
+        if (v.running_on.size() == 1 && !v.at_home()) on += " (failover)";
+        rows.push_back({n.name, !n.member ? "unknown" : n.online ? "online" : "offline",
+                        n.ganesha_healthy() ? "healthy" : n.online ? "down" : "-",
+                        n.grace_active ? *n.grace_active : "-", v.address, on});
+    }
+    out += text_table(rows);
+    out += "verdict: " + s.verdict + "\n";
+    for (const auto& r : s.reasons) out += "  " + r + "\n";
+    return out;
 }
 
 // ---- config edits ----------------------------------------------------------------------

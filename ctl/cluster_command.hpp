@@ -81,6 +81,9 @@ struct ClusterStatus {
 };
 // From `crm_mon --output-as=xml -1 -A`.
 ClusterStatus evaluate_status(const Config& config, const xml::Element& crm_mon);
+// `cluster status` without --json: a header, node and VIP counts (naming
+// what is not fine), one row per node and its VIP, the verdict and reasons.
+std::string format_cluster_status(const ClusterStatus& status, const Config& config);
 
 // ganesha-ha.conf text with a node added (its VIP_ line after the last VIP_
 // line) or removed; the result is parsed again, so an invalid result throws

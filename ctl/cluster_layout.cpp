@@ -56,14 +56,25 @@ std::string clone(const std::string& id, const std::string& inner,
     return "<clone id=\"" + escape(id) + "\">" + nvset("meta_attributes", id, meta) + inner + "</clone>";
 }
 
-// -INFINITY where `attribute` is not defined or is not 1.
+// The rule that bans a resource where `attribute` is not defined or is not 1.
+std::string inactive_rule_xml(const std::string& rule, const std::string& attribute) {
+    return "<rule id=\"" + escape(rule) + "\" score=\"-INFINITY\" boolean-op=\"or\"><expression id=\"" +
+           escape(rule + "-undefined") + "\" attribute=\"" + escape(attribute) +
+           "\" operation=\"not_defined\"/><expression id=\"" + escape(rule + "-ne-1") + "\" attribute=\"" +
+           escape(attribute) + "\" operation=\"ne\" value=\"1\"/></rule>";
+}
+
+// -INFINITY for `rsc` where `attribute` is not defined or is not 1.
 std::string inactive_rule(const std::string& id, const std::string& rsc, const std::string& attribute) {
-    const std::string rule = id + "-rule";
-    return "<rsc_location id=\"" + escape(id) + "\" rsc=\"" + escape(rsc) + "\"><rule id=\"" + escape(rule) +
-           "\" score=\"-INFINITY\" boolean-op=\"or\"><expression id=\"" + escape(rule + "-undefined") +
-           "\" attribute=\"" + escape(attribute) + "\" operation=\"not_defined\"/><expression id=\"" +
-           escape(rule + "-ne-1") + "\" attribute=\"" + escape(attribute) +
-           "\" operation=\"ne\" value=\"1\"/></rule></rsc_location>";
+    return "<rsc_location id=\"" + escape(id) + "\" rsc=\"" + escape(rsc) + "\">" +
+           inactive_rule_xml(id + "-rule", attribute) + "</rsc_location>";
+}
+
+// <resource_set> of `ids`; unordered among themselves unless `sequential`.
+std::string resource_set(const std::string& id, const std::vector<std::string>& ids, bool sequential = true) {
+    std::string out = "<resource_set id=\"" + escape(id) + "\"" + (sequential ? "" : " sequential=\"false\"") + ">";
+    for (const auto& r : ids) out += "<resource_ref id=\"" + escape(r) + "\"/>";
+    return out + "</resource_set>";
 }
 
 std::string order(const std::string& id, const std::string& first, const std::string& then, std::string_view kind) {
@@ -82,11 +93,13 @@ std::string id_base(std::string_view node) {
 std::string vip_id(std::string_view node) { return id_base(node) + "-cluster_ip-1"; }
 std::string trigger_id(std::string_view node) { return id_base(node) + "-trigger_ip-1"; }
 
+std::size_t window_size(std::size_t nodes) { return std::min(nodes, kFallbacks + 1); }
+
 std::vector<Preference> vip_preferences(const std::vector<std::string>& nodes, std::size_t home) {
     std::vector<Preference> out;
-    const std::size_t n = nodes.size();
-    for (std::size_t k = 0; k < n; ++k)
-        out.push_back({nodes[(home + k) % n], static_cast<int>(n - k) * kScoreStep});
+    const std::size_t n = nodes.size(), w = window_size(n);
+    for (std::size_t k = 0; k < w; ++k)
+        out.push_back({nodes[(home + k) % n], static_cast<int>(w - k) * kScoreStep});
     return out;
 }
 
@@ -141,22 +154,52 @@ Layout build_layout(const Config& config, const LayoutOptions& options) {
     }
 
     const std::string grace(kGraceClone);
+    std::vector<std::string> vips, triggers;
+    for (const auto& node : nodes) {
+        vips.push_back(vip_id(node));
+        triggers.push_back(trigger_id(node));
+    }
     add("constraints", grace + "-grace-active", inactive_rule(grace + "-grace-active", grace, config.grace_active_attr));
+    // One rule for every VIP (a resource set), one order each way between
+    // the triggers, the grace clone and the VIPs (sets, unordered among
+    // themselves: Pacemaker unpacks them into the pairwise orders).
+    const std::string active(kVipsGaneshaActive);
+    add("constraints", active,
+        "<rsc_location id=\"" + active + "\">" + resource_set(active + "-vips", vips) +
+            inactive_rule_xml(active + "-rule", config.ganesha_active_attr) + "</rsc_location>");
+    const std::string to_grace(kTriggersThenGrace), from_grace(kGraceThenVips);
+    add("constraints", to_grace,
+        "<rsc_order id=\"" + to_grace + "\" kind=\"Optional\">" + resource_set(to_grace + "-triggers", triggers, false) +
+            resource_set(to_grace + "-grace", {grace}) + "</rsc_order>");
+    add("constraints", from_grace,
+        "<rsc_order id=\"" + from_grace + "\" kind=\"Mandatory\">" + resource_set(from_grace + "-grace", {grace}) +
+            resource_set(from_grace + "-vips", vips, false) + "</rsc_order>");
     for (std::size_t i = 0; i < nodes.size(); ++i) {
         const std::string v = vip_id(nodes[i]), t = trigger_id(nodes[i]);
-        add("constraints", v + "-ganesha-active", inactive_rule(v + "-ganesha-active", v, config.ganesha_active_attr));
-        for (const auto& p : vip_preferences(nodes, i)) {
+        const auto window = vip_preferences(nodes, i);
+        for (const auto& p : window) {
             const std::string id = v + "-prefers-" + p.node;
             add("constraints", id,
                 "<rsc_location id=\"" + escape(id) + "\" rsc=\"" + escape(v) + "\" node=\"" + escape(p.node) +
                     "\" score=\"" + std::to_string(p.score) + "\"/>");
         }
+        if (window.size() < nodes.size()) {
+            // Outside its window the VIP and its trigger may still run
+            // (score 0, as everywhere in a symmetric cluster), but are not
+            // probed: the history of every node stays O(window), not O(n).
+            const std::string id = v + "-elsewhere", rule = id + "-rule";
+            std::string x = "<rsc_location id=\"" + escape(id) + "\" resource-discovery=\"never\">" +
+                            resource_set(id + "-resources", {v, t}) + "<rule id=\"" + escape(rule) +
+                            "\" score=\"0\" boolean-op=\"and\">";
+            for (const auto& p : window)
+                x += "<expression id=\"" + escape(rule + "-not-" + p.node) +
+                     "\" attribute=\"#uname\" operation=\"ne\" value=\"" + escape(p.node) + "\"/>";
+            add("constraints", id, x + "</rule></rsc_location>");
+        }
         const std::string with = v + "-with-" + t;
         add("constraints", with,
             "<rsc_colocation id=\"" + escape(with) + "\" rsc=\"" + escape(v) + "\" with-rsc=\"" + escape(t) +
                 "\" score=\"INFINITY\"/>");
-        add("constraints", t + "-then-" + grace, order(t + "-then-" + grace, t, grace, "Optional"));
-        add("constraints", grace + "-then-" + v, order(grace + "-then-" + v, grace, v, "Mandatory"));
         add("constraints", t + "-then-" + v, order(t + "-then-" + v, t, v, "Mandatory"));
     }
 

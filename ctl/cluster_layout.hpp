@@ -2,22 +2,37 @@
 // ganesha-ha.conf: the same configuration always gives the same XML.
 //
 // Mirrors GlusterFS's ganesha-ha.sh (setup_create_resources,
-// do_create_virt_ip_constraints), adapted to DESIGN.md:
+// do_create_virt_ip_constraints), adapted to DESIGN.md, and sized for large
+// clusters: O(n) objects of O(1) size each, where ganesha-ha.sh gives every
+// VIP a score on every node (n^2 constraints).
 //
 //   resources                                  constraints
 //   nfs_setup-clone  ocf:ganesha:ganesha_nfsd  nfs-grace-clone-grace-active: -INFINITY where
 //                    (ha_vol_mnt)                grace-active is not defined or ne 1
-//   nfs-mon-clone    ocf:ganesha:ganesha_mon   per node N (V = N-cluster_ip-1, T = N-trigger_ip-1):
-//   nfs-grace-clone  ocf:ganesha:ganesha_grace   V-ganesha-active: -INFINITY where ganesha-active
-//                    (meta notify=true)            is not defined or ne 1
-//   per node N:                                  V-prefers-M: round robin, home n*1000, the next
-//   V  ocf:heartbeat:IPaddr2 (ip, cidr_netmask,    node in HA_CLUSTER_NODES order (n-1)*1000, ...,
-//      [nic]; monitor 10s; stickiness 0)           the node before home 1000 (fail-back: home wins)
-//   T  ocf:ganesha:ganesha_handover (ip; monitor V-with-T: colocation INFINITY
-//      10s; stickiness 0)                        T-then-nfs-grace-clone: order, kind Optional
-//                                                nfs-grace-clone-then-V: order, Mandatory
-//   crm_config: ganesha-ha-options               T-then-V: order, Mandatory
-//     no-quorum-policy ignore (2 nodes) / stop (3+)
+//   nfs-mon-clone    ocf:ganesha:ganesha_mon   ganesha-ha-vips-ganesha-active: every VIP (a
+//   nfs-grace-clone  ocf:ganesha:ganesha_grace   resource set), -INFINITY where ganesha-active
+//                    (meta notify=true)          is not defined or ne 1
+//   per node N (V = N-cluster_ip-1,            ganesha-ha-triggers-then-nfs-grace-clone: order,
+//               T = N-trigger_ip-1):             Optional, every T (a set, unordered) first
+//   V  ocf:heartbeat:IPaddr2 (ip, cidr_netmask, nfs-grace-clone-then-ganesha-ha-vips: order,
+//      [nic]; monitor 10s; stickiness 0)         Mandatory, every V (a set, unordered) then
+//   T  ocf:ganesha:ganesha_handover (ip;       per node N:
+//      monitor 10s; stickiness 0)                V-prefers-M for the W = min(n, kFallbacks + 1)
+//   crm_config: ganesha-ha-options                 nodes of V's window: home W*1000, the next
+//     no-quorum-policy ignore (2 nodes) /          node in HA_CLUSTER_NODES order (W-1)*1000,
+//     stop (3+)                                    ..., wrapping (fail-back: home wins)
+//                                                V-elsewhere (only when W < n): V and T, score 0
+//                                                  and resource-discovery=never on every node
+//                                                  outside the window
+//                                                V-with-T: colocation INFINITY
+//                                                T-then-V: order, Mandatory
+//
+// Beyond the window (all W nodes unable to run V) V still runs: every other
+// node has score 0 (a symmetric cluster's default, which V-elsewhere keeps),
+// and Pacemaker takes the one with the fewest resources, then the first by
+// name. V is only probed inside its window, so a node's resource history
+// (the CIB status section, what the scheduler unpacks on every run) holds
+// 3 clone instances + 2W primitives instead of 3 + 2n.
 //
 // Why the trigger -> grace order is Optional (GlusterFS's is Mandatory):
 // with Mandatory, every move of a trigger restarts the whole grace clone,
@@ -27,6 +42,15 @@
 // on failover the grace instance of the failed node stops, its post-stop
 // notification reaches the survivors, then T moves, then V starts (T-then-V);
 // on fail-back T moves first, the grace clone starts there, then V starts.
+// The two set orders are what Pacemaker makes of them anyway (pcmk 2.1
+// order_rsc_sets: one ordering per member, both directions), in two objects
+// instead of 2n.
+//
+// A per-VIP condition on nodes (issue 11's readiness attribute) keeps the
+// layout linear either as one more rsc_location per VIP, or as one for every
+// VIP: rsc-pattern "^(...)-cluster_ip-1$" and a rule on the attribute
+// "<name>-%1" (Pacemaker 2.1 expands the pattern's submatches in rule
+// expressions' attribute names; checked with crm_simulate).
 //
 // Every object setup creates is listed in one CIB tag, <tag id="ganesha-ha">,
 // so teardown removes exactly those objects, and setup can tell its own
@@ -50,7 +74,13 @@ inline constexpr std::string_view kProvider = "ganesha";
 inline constexpr std::string_view kSetupClone = "nfs_setup-clone";
 inline constexpr std::string_view kMonClone = "nfs-mon-clone";
 inline constexpr std::string_view kGraceClone = "nfs-grace-clone";
+inline constexpr std::string_view kVipsGaneshaActive = "ganesha-ha-vips-ganesha-active";
+inline constexpr std::string_view kTriggersThenGrace = "ganesha-ha-triggers-then-nfs-grace-clone";
+inline constexpr std::string_view kGraceThenVips = "nfs-grace-clone-then-ganesha-ha-vips";
 inline constexpr int kScoreStep = 1000;
+// A VIP's window: its home and the kFallbacks nodes after it in
+// HA_CLUSTER_NODES order (every node when there are no more than that).
+inline constexpr std::size_t kFallbacks = 3;
 
 // Thrown by build_layout() for a configuration that cannot be laid out.
 class LayoutError : public std::runtime_error {
@@ -81,8 +111,10 @@ struct Preference {
     std::string node;
     int score;
 };
-// The failover order of nodes[home]'s VIP: home first (n * 1000), then the
-// following nodes of the list, wrapping around, 1000 less each.
+// min(nodes, kFallbacks + 1).
+std::size_t window_size(std::size_t nodes);
+// The failover order of nodes[home]'s VIP, its window: home first (W * 1000),
+// then the following nodes of the list, wrapping around, 1000 less each.
 std::vector<Preference> vip_preferences(const std::vector<std::string>& nodes, std::size_t home);
 
 // Throws LayoutError with "insufficient servers" for fewer than two nodes.

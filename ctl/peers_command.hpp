@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "ctl/peers_table.hpp"
+
 namespace gha::ctl {
 
 // Writes a new random heartbeat key (64 hex digits, mode 0600). Returns the
@@ -13,7 +15,7 @@ namespace gha::ctl {
 // --force), 2 usage.
 int keygen_main(const std::vector<std::string>& args);
 
-// The `peers` answer as a table.
+// The `peers` answer as a table (format_peers) on stdout.
 void print_peers(const nlohmann::json& arguments);
 
 }  // namespace gha::ctl

@@ -1,8 +1,14 @@
 // `ganesha-hactl cluster` against Pacemaker's real tools:
 //  - the generated CIB passes crm_verify (2, 3, 4, 8 nodes, FQDN names);
-//  - crm_simulate scenarios (offline, deterministic) for 3 and 4 nodes:
+//  - crm_simulate scenarios (offline, deterministic) for 3, 4 and 6 nodes:
 //    placement read from `crm_mon --output-as=xml` with CIB_file, ordering
 //    from the transition graph (crm_simulate -G);
+//  - beyond a VIP's window (8 nodes): placed anyway, back in order; probes
+//    only in the window;
+//  - setup on a cluster with the quadratic layout (tests/data): one patch
+//    after which Pacemaker schedules nothing, even mid-failover;
+//  - the layout at 3, 8, 16, 32 and 64 nodes: crm_verify, every VIP at home,
+//    failover in order and back, sizes and one scheduler run printed;
 //  - setup/add/delete/teardown/status on a CIB file (CIB_file), including
 //    the refusals, which must change nothing;
 //  - a live single-node corosync + pacemaker (lab::PacemakerNode) with a
@@ -19,6 +25,7 @@
 
 #include "ctl/cluster_layout.hpp"
 #include "ctl/mini_xml.hpp"
+#include "tests/support/cib_file.hpp"
 #include "tests/support/ganesha_lab.hpp"
 #include "tests/support/pacemaker_node.hpp"
 
@@ -61,25 +68,7 @@ lab::CliResult hactl(const std::string& config, const std::vector<std::string>& 
     return lab::run_capture(argv, deadline, env);
 }
 
-// The full CIB crm_verify and crm_simulate need: show-cib's <configuration>
-// plus <nodes>, stonith off (as in the lab) and an empty status.
-std::string full_cib(const std::string& configuration, const std::vector<std::string>& nodes) {
-    xml::Element conf = xml::parse(configuration);
-    auto& props = conf.child("crm_config")->children;
-    props.insert(props.begin(), xml::parse("<cluster_property_set id=\"cib-bootstrap-options\"><nvpair "
-                                           "id=\"opt-stonith\" name=\"stonith-enabled\" value=\"false\"/>"
-                                           "</cluster_property_set>"));
-    xml::Element node_list;
-    node_list.name = "nodes";
-    for (std::size_t i = 0; i < nodes.size(); ++i)
-        node_list.children.push_back(
-            xml::parse("<node id=\"" + std::to_string(i + 1) + "\" uname=\"" + xml::escape(nodes[i]) + "\"/>"));
-    conf.children.insert(conf.children.begin() + 1, node_list);
-    xml::Element cib = xml::parse("<cib validate-with=\"pacemaker-3.9\" epoch=\"1\" num_updates=\"0\" "
-                                  "admin_epoch=\"0\" have-quorum=\"1\" crm_feature_set=\"3.16.1\"><status/></cib>");
-    cib.children.insert(cib.children.begin(), conf);
-    return xml::to_string(cib);
-}
+using lab::full_cib;
 
 std::string layout_for(const lab::TempDir& dir, const std::vector<std::string>& nodes) {
     const std::string config = lab::write_file(dir.file("ganesha-ha.conf"), conf_text(nodes));
@@ -182,23 +171,24 @@ TEST(ClusterLayoutCib, PassesCrmVerify) {
 
 // ---- crm_simulate ------------------------------------------------------------------
 
-// One simulated cluster: nodes online, transient attributes injected with
-// crm_attribute on the CIB file, transitions executed by crm_simulate -S.
+// One simulated cluster: transitions executed by crm_simulate -S, transient
+// attributes changed with crm_attribute on the CIB file. It starts with
+// every node online and healthy (the status written as crm_simulate -u and
+// crm_attribute would leave it), settled: every probe run, every resource
+// placed, nothing left to do.
 class Simulation {
 public:
-    explicit Simulation(std::vector<std::string> nodes) : nodes_(std::move(nodes)) {
-        const std::string cib = lab::write_file(dir_.file("cib.xml"), full_cib(layout_for(dir_, nodes_), nodes_));
-        state_ = dir_.file("state.xml");
-        std::vector<std::string> argv = {"crm_simulate", "-x", cib, "-S", "-O", state_};
-        for (const auto& n : nodes_) {
-            argv.push_back("-u");
-            argv.push_back(n);
-        }
-        const auto r = lab::run_capture(argv, 30000ms);
-        EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-        for (const auto& n : nodes_) healthy(n);
-        settle();
+    explicit Simulation(std::vector<std::string> nodes) : Simulation(nodes, {}) {}
+    // `configuration`: show-cib's output to start from ("": this build's).
+    Simulation(std::vector<std::string> nodes, std::string configuration) : nodes_(std::move(nodes)) {
+        if (configuration.empty()) configuration = layout_for(dir_, nodes_);
+        state_ = lab::write_file(dir_.file("state.xml"), full_cib(configuration, nodes_, true));
+        int runs = 1;
+        while (!quiet(run()) && runs < 5) ++runs;
+        EXPECT_TRUE(quiet(run())) << "not settled after " << runs << " transitions";
     }
+
+    static bool quiet(const std::string& out) { return lab::crm_simulate_quiet(out); }
 
     // One transition (crm_simulate -S) with extra arguments; its graph is saved when asked.
     std::string run(const std::vector<std::string>& extra = {}, const std::string& graph = "") {
@@ -209,7 +199,8 @@ public:
             argv.push_back("-G");
             argv.push_back(graph);
         }
-        const auto r = lab::run_capture(argv, 30000ms);
+        // The first run at 64 nodes (every probe, every start) takes ~20 s of CPU.
+        const auto r = lab::run_capture(argv, 110000ms);
         EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
         fs::rename(next, state_);
         return r.out;
@@ -259,7 +250,20 @@ public:
             }
         }
     }
+    // The nodes whose resource history (the status section) has `resource`:
+    // where it was probed or has run.
+    std::set<std::string> known_on(const std::string& resource) const {
+        std::set<std::string> out;
+        const xml::Element cib = xml::parse(lab::read_file(state_));
+        for (const auto* n : cib.child("status")->children_named("node_state"))
+            if (const auto* lrm = n->child("lrm"))
+                if (const auto* list = lrm->child("lrm_resources"))
+                    for (const auto* r : list->children_named("lrm_resource"))
+                        if (r->get("id") == resource) out.insert(n->get("uname"));
+        return out;
+    }
     const std::vector<std::string>& nodes() const { return nodes_; }
+    const std::string& state() const { return state_; }
     std::string file(const std::string& name) const { return dir_.file(name); }
 
 private:
@@ -367,7 +371,200 @@ TEST_P(ClusterSimulation, GraceRunsBeforeTheVipStartsAndOtherVipsStay) {
     EXPECT_TRUE(b.before(grace_start).count("node1-trigger_ip-1_start_0@node1")) << b.names();
 }
 
-INSTANTIATE_TEST_SUITE_P(Nodes, ClusterSimulation, ::testing::Values(3, 4),
+// 6 nodes: more than a VIP's window (home and 3 fallbacks).
+INSTANTIATE_TEST_SUITE_P(Nodes, ClusterSimulation, ::testing::Values(3, 4, 6),
+                         [](const ::testing::TestParamInfo<int>& p) { return std::to_string(p.param) + "Nodes"; });
+
+// ---- beyond a VIP's window ---------------------------------------------------------
+
+// The nodes not in `down`.
+std::set<std::string> healthy_nodes_except(const std::vector<std::string>& nodes, const std::set<std::string>& down) {
+    std::set<std::string> out;
+    for (const auto& n : nodes)
+        if (!down.count(n)) out.insert(n);
+    return out;
+}
+
+TEST(ClusterWindow, AVipWhoseWholeWindowIsDownStillRunsAndComesBackInOrder) {
+    Simulation sim(numbered(8));  // node1's window: node1..node4
+    sim.run({"-f", "node1", "-f", "node2", "-f", "node3", "-f", "node4"});
+    sim.settle();
+    const auto up = healthy_nodes_except(sim.nodes(), {"node1", "node2", "node3", "node4"});
+    const auto p = sim.placement();
+    for (const auto& n : sim.nodes()) {
+        ASSERT_EQ(p.at(vip_id(n)).size(), 1u) << vip_id(n) << " not placed";
+        EXPECT_TRUE(up.count(p.at(vip_id(n)).front())) << vip_id(n) << " on " << p.at(vip_id(n)).front();
+        EXPECT_EQ(p.at(trigger_id(n)), p.at(vip_id(n))) << trigger_id(n);
+    }
+    // Inside their windows: node2's (node2..node5), node3's, node4's go to node5.
+    for (const char* n : {"node2", "node3", "node4"}) EXPECT_EQ(sim.vip_on(n), "node5") << n;
+    // node1's has no node of its window left: one of the others (Pacemaker's
+    // choice: fewest resources, then by name). Nothing else moved.
+    sim.expect_every_vip_at_home_except({"node1", "node2", "node3", "node4"});
+
+    // node3 is back: it is in node1's window, so node1's VIP goes there.
+    sim.run({"-u", "node3"});
+    sim.healthy("node3");
+    sim.settle();
+    EXPECT_EQ(sim.vip_on("node1"), "node3");
+    EXPECT_EQ(sim.vip_on("node2"), "node3");
+    EXPECT_EQ(sim.vip_on("node4"), "node5");
+    // All back: every VIP at home.
+    sim.run({"-u", "node1", "-u", "node2", "-u", "node4"});
+    for (const char* n : {"node1", "node2", "node4"}) sim.healthy(n);
+    sim.settle();
+    sim.expect_every_vip_at_home_except({});
+}
+
+TEST(ClusterWindow, AVipAndItsTriggerAreProbedOnlyInTheirWindow) {
+    Simulation sim(numbered(8));
+    const std::set<std::string> window = {"node7", "node8", "node1", "node2"};  // node7's
+    EXPECT_EQ(sim.known_on(vip_id("node7")), window);
+    EXPECT_EQ(sim.known_on(trigger_id("node7")), window);
+    EXPECT_EQ(sim.known_on("nfs-grace").size(), 8u);  // the clones everywhere
+
+    // A node that comes back is probed for the clones and for the VIPs whose
+    // window it is in (node6: node3's .. node6's), not for the others. Its
+    // history is erased first, as the DC does when a node rejoins
+    // (crm_simulate -f keeps it).
+    sim.run({"-f", "node6"});
+    sim.settle();
+    const auto erased = lab::run_capture({"cibadmin", "-D", "--xpath", "//node_state[@uname='node6']/lrm"}, 10000ms,
+                                         {{"CIB_file", sim.state()}});
+    ASSERT_EQ(erased.exit_code, 0) << erased.err;
+    const std::string graph = sim.file("rejoin-graph.xml");
+    sim.run({"-u", "node6"}, graph);
+    const Graph g(lab::read_file(graph));
+    for (const auto& n : sim.nodes()) {
+        const bool in_window = n == "node3" || n == "node4" || n == "node5" || n == "node6";
+        EXPECT_EQ(g.has(vip_id(n) + "_monitor_0@node6"), in_window) << vip_id(n) << "\n" << g.names();
+        EXPECT_EQ(g.has(trigger_id(n) + "_monitor_0@node6"), in_window) << trigger_id(n);
+    }
+    EXPECT_FALSE(g.instance("nfs-grace", "_monitor_0@node6").empty()) << g.names();
+    sim.healthy("node6");
+    sim.settle();
+    sim.expect_every_vip_at_home_except({});
+}
+
+// ---- setup on a cluster with the quadratic layout ------------------------------------
+
+// What setup before the linear layout created (tests/data), steady, then
+// `ganesha-hactl cluster setup` on the CIB file: one CIB patch, after which
+// Pacemaker has nothing to do (no VIP moves or restarts), the next setup
+// changes nothing, and failover and fail-back behave as before.
+class ClusterMigration : public ::testing::TestWithParam<int> {};
+
+TEST_P(ClusterMigration, SetupOnTheQuadraticLayoutMovesNothing) {
+    const int n = GetParam();
+    const std::string old_layout = lab::read_file(std::string(GHA_SOURCE_DIR) + "/tests/data/quadratic-layout-" +
+                                                  std::to_string(n) + "-nodes.xml");
+    Simulation sim(numbered(n), old_layout);
+    EXPECT_NE(lab::read_file(sim.state()).find("node1-cluster_ip-1-ganesha-active"), std::string::npos);
+    // Mid-failover: node2's nfsd is down, its VIP on node3.
+    sim.unhealthy("node2");
+    sim.settle();
+    ASSERT_EQ(sim.vip_on("node2"), "node3");
+    const auto before = sim.placement();
+
+    const std::string config = lab::write_file(sim.file("ganesha-ha.conf"), conf_text(numbered(n)));
+    auto r = hactl(config, {"--wait", "0", "setup"}, sim.state());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("CIB updated"), std::string::npos) << r.out;
+    std::cout << r.out;
+    const std::string migrated = lab::read_file(sim.state());
+    EXPECT_EQ(migrated.find("node1-cluster_ip-1-ganesha-active"), std::string::npos);
+    EXPECT_NE(migrated.find(std::string(cluster::kVipsGaneshaActive)), std::string::npos);
+    EXPECT_EQ(lab::run_capture({"crm_verify", "-L", "-V"}, 30000ms, {{"CIB_file", sim.state()}}).exit_code, 0);
+
+    // The scheduler's answer to the new layout: nothing at all.
+    const std::string graph = sim.file("migration-graph.xml");
+    const std::string out = sim.run({}, graph);
+    EXPECT_TRUE(Simulation::quiet(out)) << out;
+    EXPECT_EQ(Graph(lab::read_file(graph)).names(), "");
+    EXPECT_EQ(sim.placement(), before);
+
+    // Idempotent: the second setup does not touch the CIB.
+    const std::string after = lab::read_file(sim.state());
+    r = hactl(config, {"--wait", "0", "setup"}, sim.state());
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("nothing to change"), std::string::npos) << r.out;
+    EXPECT_EQ(lab::read_file(sim.state()), after);
+
+    // Fail-back, then a node failure, as before.
+    sim.healthy("node2");
+    sim.settle();
+    sim.expect_every_vip_at_home_except({});
+    sim.run({"-f", "node1"});
+    sim.settle();
+    EXPECT_EQ(sim.vip_on("node1"), "node2");
+    sim.expect_every_vip_at_home_except({"node1"});
+    sim.run({"-u", "node1"});
+    sim.healthy("node1");
+    sim.settle();
+    sim.expect_every_vip_at_home_except({});
+}
+
+INSTANTIATE_TEST_SUITE_P(Nodes, ClusterMigration, ::testing::Values(3, 6),
+                         [](const ::testing::TestParamInfo<int>& p) { return std::to_string(p.param) + "Nodes"; });
+
+// ---- scale --------------------------------------------------------------------------
+
+// The layout from 3 to 64 nodes: crm_verify accepts it, every VIP starts at
+// home, a failed node's VIP goes to the next node and comes back. Prints the
+// layout's size and the time of one scheduler run (a figure, not a bound:
+// bench/layout_scale measures it properly).
+class ClusterScale : public ::testing::TestWithParam<int> {};
+
+TEST_P(ClusterScale, VerifiesPlacesAtHomeFailsOverInOrderAndBack) {
+    const auto nodes = numbered(GetParam());
+    lab::TempDir dir;
+    const std::string configuration = layout_for(dir, nodes);
+    const std::string cib = lab::write_file(dir.file("cib.xml"), full_cib(configuration, nodes));
+    auto r = lab::run_capture({"crm_verify", "-x", cib, "-V"}, 60000ms);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(r.out + r.err, "");
+    std::size_t constraints = 0;
+    for (const auto& c : xml::parse(configuration).child("constraints")->children) constraints += !c.is_comment();
+
+    Simulation sim(nodes);
+    const auto p = sim.placement();
+    for (const auto& n : nodes) {
+        EXPECT_EQ(p.at(vip_id(n)), std::vector<std::string>{n}) << vip_id(n);
+        EXPECT_EQ(p.at(trigger_id(n)), std::vector<std::string>{n}) << trigger_id(n);
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    r = lab::run_capture({"crm_simulate", "-x", sim.state(), "-R", "-Q"}, 60000ms);
+    const auto run_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+
+    // node2 fails: its VIP goes to node3; node1's, a neighbour's, stays.
+    sim.run({"-f", "node2"});
+    sim.settle();
+    EXPECT_EQ(sim.vip_on("node2"), "node3");
+    sim.expect_every_vip_at_home_except({"node2"});
+    // node3's nfsd dies too: node2's VIP goes on to node4 (3 nodes: wraps to node1).
+    sim.unhealthy("node3");
+    sim.settle();
+    const std::string after_node3 = nodes.size() > 3 ? "node4" : "node1";
+    EXPECT_EQ(sim.vip_on("node2"), after_node3);
+    EXPECT_EQ(sim.vip_on("node3"), after_node3);
+    sim.expect_every_vip_at_home_except({"node2", "node3"});
+    sim.healthy("node3");
+    sim.run({"-u", "node2"});
+    sim.healthy("node2");
+    sim.settle();
+    sim.expect_every_vip_at_home_except({});
+
+    std::cout << "[ measured ] " << nodes.size() << " nodes: show-cib " << configuration.size() << " bytes, "
+              << constraints << " constraints; steady-state CIB " << lab::read_file(sim.state()).size()
+              << " bytes; one scheduler run (crm_simulate -R, whole process) " << run_ms << " ms\n";
+    RecordProperty("show_cib_bytes", std::to_string(configuration.size()));
+    RecordProperty("constraints", std::to_string(constraints));
+    RecordProperty("scheduler_run_ms", std::to_string(run_ms));
+}
+
+INSTANTIATE_TEST_SUITE_P(Nodes, ClusterScale, ::testing::Values(3, 8, 16, 32, 64),
                          [](const ::testing::TestParamInfo<int>& p) { return std::to_string(p.param) + "Nodes"; });
 
 // ---- the CLI on a CIB file (CIB_file) --------------------------------------------------

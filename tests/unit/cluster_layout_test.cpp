@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 #include "ctl/cluster_command.hpp"
@@ -90,7 +91,7 @@ TEST(ClusterLayout, IdsAreUniqueValidAndAllTagged) {
     std::set<std::string> ids;
     for (const auto& o : l.objects)
         xml::parse(o.xml).visit([&](const xml::Element& e) {
-            if (!e.has("id")) return;
+            if (!e.has("id") || e.name == "resource_ref") return;  // a reference, not a definition
             const std::string id = e.get("id");
             EXPECT_TRUE(ids.insert(id).second) << "duplicate id " << id;
             const char c = id.front();
@@ -117,14 +118,96 @@ TEST(ClusterLayout, DeterministicAndUsesTheAgentsAndOrders) {
     EXPECT_EQ(grace.child("meta_attributes")->child("nvpair")->get("name"), "notify");
     EXPECT_EQ(xml::parse(object(l, "nfs-mon-clone")->xml).child("primitive")->get("type"), "ganesha_mon");
     EXPECT_EQ(xml::parse(object(l, "nfs_setup-clone")->xml).child("primitive")->get("type"), "ganesha_nfsd");
-    const auto o = xml::parse(object(l, "nfs-grace-clone-then-node2-cluster_ip-1")->xml);
-    EXPECT_EQ(o.get("first"), "nfs-grace-clone");
-    EXPECT_EQ(o.get("then"), "node2-cluster_ip-1");
+    // The orders between every trigger, the grace clone and every VIP are two
+    // set orders, each set unordered among itself.
+    const auto o = xml::parse(object(l, "nfs-grace-clone-then-ganesha-ha-vips")->xml);
     EXPECT_EQ(o.get("kind"), "Mandatory");
-    EXPECT_EQ(xml::parse(object(l, "node2-trigger_ip-1-then-nfs-grace-clone")->xml).get("kind"), "Optional");
-    const auto rule = xml::parse(object(l, "node2-cluster_ip-1-ganesha-active")->xml);
+    auto sets = o.children_named("resource_set");
+    ASSERT_EQ(sets.size(), 2u);
+    EXPECT_EQ(sets[0]->child("resource_ref")->get("id"), "nfs-grace-clone");
+    EXPECT_EQ(sets[1]->get("sequential"), "false");
+    EXPECT_EQ(sets[1]->children_named("resource_ref").size(), 3u);
+    EXPECT_EQ(sets[1]->children_named("resource_ref")[1]->get("id"), "node2-cluster_ip-1");
+    const auto t = xml::parse(object(l, "ganesha-ha-triggers-then-nfs-grace-clone")->xml);
+    EXPECT_EQ(t.get("kind"), "Optional");
+    sets = t.children_named("resource_set");
+    ASSERT_EQ(sets.size(), 2u);
+    EXPECT_EQ(sets[0]->get("sequential"), "false");
+    EXPECT_EQ(sets[0]->children_named("resource_ref")[1]->get("id"), "node2-trigger_ip-1");
+    EXPECT_EQ(sets[1]->child("resource_ref")->get("id"), "nfs-grace-clone");
+    // One ganesha-active rule for every VIP.
+    const auto rule = xml::parse(object(l, "ganesha-ha-vips-ganesha-active")->xml);
+    EXPECT_EQ(rule.child("resource_set")->children_named("resource_ref").size(), 3u);
     EXPECT_EQ(rule.child("rule")->get("score"), "-INFINITY");
     EXPECT_EQ(rule.child("rule")->children_named("expression").size(), 2u);
+    EXPECT_EQ(xml::parse(object(l, "node2-cluster_ip-1-with-node2-trigger_ip-1")->xml).get("score"), "INFINITY");
+    EXPECT_EQ(xml::parse(object(l, "node2-trigger_ip-1-then-node2-cluster_ip-1")->xml).get("kind"), "Mandatory");
+}
+
+TEST(ClusterLayout, BeyondFourNodesAVipPrefersItsWindowAndIsProbedOnlyThere) {
+    const std::vector<std::string> nodes = {"a", "b", "c", "d", "e", "f"};
+    const auto p = vip_preferences(nodes, 4);  // e's VIP: e, f, a, b
+    ASSERT_EQ(p.size(), kFallbacks + 1);
+    EXPECT_EQ(p[0].node, "e");
+    EXPECT_EQ(p[0].score, 4000);
+    EXPECT_EQ(p[1].node, "f");
+    EXPECT_EQ(p[2].node, "a");
+    EXPECT_EQ(p[3].node, "b");
+    EXPECT_EQ(p[3].score, 1000);
+
+    const Layout l = layout_of(conf_text(6));
+    EXPECT_TRUE(object(l, "node5-cluster_ip-1-prefers-node2"));
+    EXPECT_FALSE(object(l, "node5-cluster_ip-1-prefers-node3"));
+    const auto* elsewhere = object(l, "node5-cluster_ip-1-elsewhere");
+    ASSERT_TRUE(elsewhere);
+    const auto e = xml::parse(elsewhere->xml);
+    EXPECT_EQ(e.get("resource-discovery"), "never");
+    std::vector<std::string> resources, outside;
+    for (const auto* r : e.child("resource_set")->children_named("resource_ref")) resources.push_back(r->get("id"));
+    EXPECT_EQ(resources, (std::vector<std::string>{"node5-cluster_ip-1", "node5-trigger_ip-1"}));
+    EXPECT_EQ(e.child("rule")->get("score"), "0");
+    EXPECT_EQ(e.child("rule")->get("boolean-op"), "and");
+    for (const auto* x : e.child("rule")->children_named("expression")) {
+        EXPECT_EQ(x->get("attribute"), "#uname");
+        EXPECT_EQ(x->get("operation"), "ne");
+        outside.push_back(x->get("value"));
+    }
+    EXPECT_EQ(outside, (std::vector<std::string>{"node5", "node6", "node1", "node2"}));
+
+    // Up to four nodes every node is in every window: no such constraint,
+    // and the scores are those of the quadratic layout (home n*1000).
+    const Layout four = layout_of(conf_text(4));
+    EXPECT_FALSE(object(four, "node1-cluster_ip-1-elsewhere"));
+    EXPECT_EQ(xml::parse(object(four, "node2-cluster_ip-1-prefers-node1")->xml).get("score"), "1000");
+    EXPECT_EQ(xml::parse(object(four, "node2-cluster_ip-1-prefers-node2")->xml).get("score"), "4000");
+}
+
+TEST(ClusterLayout, GrowsLinearlyWithTheNodes) {
+    // Objects per node and bytes per node stay the same from 8 to 64 nodes.
+    std::map<int, std::size_t> objects, bytes, constraints;
+    for (const int n : {8, 16, 32, 64}) {
+        std::string text = "HA_NAME=\"demo\"\nHA_CLUSTER_NODES=\"";
+        for (int i = 1; i <= n; ++i) text += (i > 1 ? "," : "") + std::string("node") + std::to_string(i);
+        text += "\"\n";
+        for (int i = 1; i <= n; ++i)
+            text += "VIP_node" + std::to_string(i) + "=\"10.0." + std::to_string(i / 200) + "." +
+                    std::to_string(i % 200 + 1) + "\"\n";
+        const Layout l = layout_of(text);
+        objects[n] = l.objects.size();
+        bytes[n] = render_configuration(l).size();
+        for (const auto& o : l.objects) constraints[n] += o.section == "constraints";
+    }
+    for (const int n : {16, 32, 64}) {
+        EXPECT_EQ(objects[n] - objects[8], static_cast<std::size_t>(n - 8) * (objects[16] - objects[8]) / 8) << n;
+        EXPECT_EQ(constraints[n] - constraints[8], static_cast<std::size_t>(n - 8) * (constraints[16] - constraints[8]) / 8);
+        // Bytes: linear up to the lengths of the numbers in names and addresses.
+        const double per_node = static_cast<double>(bytes[n] - bytes[8]) / (n - 8);
+        EXPECT_LT(per_node, 4000) << n;
+        EXPECT_GT(per_node, 3000) << n;
+    }
+    // Per node: VIP, trigger, the window's preferences, one "elsewhere",
+    // the colocation and the order.
+    EXPECT_EQ((objects[16] - objects[8]) / 8, 2 + (kFallbacks + 1) + 1 + 2);
 }
 
 TEST(ClusterLayout, LayoutKeys) {

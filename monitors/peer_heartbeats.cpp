@@ -242,20 +242,7 @@ Heartbeat PeerHeartbeats::next_heartbeat() {
 // the peer's health: only heartbeats move its state.
 void PeerHeartbeats::on_connection_list(std::span<const std::uint8_t> bytes, const udp::endpoint& from) {
     Peer* sender = nullptr;
-    DecodeContext context;
-    context.source_ok = [this, &from](std::string_view node) {
-        const Peer* peer = find(node);
-        return !peer || !peer->endpoint || peer->endpoint->address() == from.address();
-    };
-    context.now = options_.wall_clock();
-    auto result = list_codec_.decode(
-        bytes,
-        [this, &sender](std::string_view node) -> ReplayWindow* {
-            if (node == options_.self) return nullptr;
-            sender = find(node);
-            return sender ? &sender->list_window : nullptr;
-        },
-        context);
+    auto result = list_codec_.decode(bytes, window_lookup(sender, &Peer::list_window), decode_context(from));
     if (!result) {
         count_drop(result.reason, result.sender, from);
         return;
@@ -326,6 +313,29 @@ void PeerHeartbeats::receive() {
     }));
 }
 
+DecodeContext PeerHeartbeats::decode_context(const udp::endpoint& from) {
+    DecodeContext context;
+    // A peer is heard only from its own address (HA_PEER_ADDR_<node> or its
+    // name's address): an authentic datagram from elsewhere was relayed. The
+    // port is not compared. Until its name is resolved we cannot tell.
+    context.source_ok = [this, from](std::string_view node) {
+        const Peer* peer = find(node);
+        return !peer || !peer->endpoint || peer->endpoint->address() == from.address();
+    };
+    context.now = options_.wall_clock();
+    return context;
+}
+
+// The sender's window of one kind (heartbeats or connection lists); `sender`
+// is set to the peer the datagram names, for the caller.
+HeartbeatCodec::WindowLookup PeerHeartbeats::window_lookup(Peer*& sender, ReplayWindow Peer::*window) {
+    return [this, &sender, window](std::string_view node) -> ReplayWindow* {
+        if (node == options_.self) return nullptr;
+        sender = find(node);
+        return sender ? &(sender->*window) : nullptr;
+    };
+}
+
 void PeerHeartbeats::count_drop(DropReason reason, const std::string& claimed, const udp::endpoint& from) {
     const auto index = static_cast<std::size_t>(reason);
     ++drops_[index];
@@ -358,23 +368,7 @@ void PeerHeartbeats::on_datagram(std::span<const std::uint8_t> bytes, const udp:
         return;
     }
     Peer* sender = nullptr;
-    DecodeContext context;
-    // A peer is heard only from its own address (HA_PEER_ADDR_<node> or its
-    // name's address): an authentic datagram from elsewhere was relayed. The
-    // port is not compared. Until its name is resolved we cannot tell.
-    context.source_ok = [this, &from](std::string_view node) {
-        const Peer* peer = find(node);
-        return !peer || !peer->endpoint || peer->endpoint->address() == from.address();
-    };
-    context.now = options_.wall_clock();
-    auto result = codec_.decode(
-        bytes,
-        [this, &sender](std::string_view node) -> ReplayWindow* {
-            if (node == options_.self) return nullptr;
-            sender = find(node);
-            return sender ? &sender->window : nullptr;
-        },
-        context);
+    auto result = codec_.decode(bytes, window_lookup(sender, &Peer::window), decode_context(from));
     if (!result) {
         count_drop(result.reason, result.sender, from);
         return;

@@ -170,6 +170,8 @@ private:
     void on_datagram(std::span<const std::uint8_t> bytes, const asio::ip::udp::endpoint& from);
     void on_connection_list(std::span<const std::uint8_t> bytes, const asio::ip::udp::endpoint& from);
     void count_drop(DropReason reason, const std::string& claimed, const asio::ip::udp::endpoint& from);
+    DecodeContext decode_context(const asio::ip::udp::endpoint& from);
+    HeartbeatCodec::WindowLookup window_lookup(Peer*& sender, ReplayWindow Peer::*window);
     void send_connections();
     void send_to_peers(std::shared_ptr<const std::vector<std::uint8_t>> bytes);
     Heartbeat next_heartbeat();

@@ -32,7 +32,7 @@
 #include "monitors/clock.hpp"
 #include "monitors/health_counter.hpp"
 #include "monitors/heartbeat_codec.hpp"
-#include "service/config.hpp"
+#include "monitors/monitor_settings.hpp"
 
 namespace gha {
 

@@ -89,10 +89,12 @@ protected:
             g.bind_addr = address(n);
             ganesha[i].emplace(g);
             // Client records for the VIPs, so a take-ip grace lasts its
-            // period instead of ending at once for lack of clients.
+            // period instead of ending at once for lack of clients. ganesha
+            // loads a record only when the length before ':' is the
+            // owner's ("Linux NFSv4.2 c": 15; recovery_fs.c).
             for (int other = 1; other <= 4; ++other)
                 fs::create_directories(ganesha[i]->recovery_root() + "/" + vip(other) +
-                                       "/v4recov/::ffff:127.0.0.99-(24:Linux NFSv4.2 c)");
+                                       "/v4recov/::ffff:127.0.0.99-(15:Linux NFSv4.2 c)");
             ganesha[i]->start();
             // The daemon's view of ganesha.conf (HA_GANESHA_CONF): only its
             // Server_Scope matters here. node3's differs until a test fixes it.

@@ -287,7 +287,9 @@ void Daemon::on_monitor(const MonitorSession& monitor, Transition transition, co
             if (other.get() != &monitor)
                 other->invalidate("server-exited", "ganesha.nfsd exited; its earlier answers no longer count");
         // The grace it held went with it: a restarted ganesha must be put
-        // into grace again (take-vip must not answer "already").
+        // into grace again (take-vip must not answer "already"), and a
+        // flapping peer's next silence takes grace again too.
+        flaps_.ganesha_restarted(clock_.now());
         if (!grace_held_.empty()) {
             grace_held_.clear();
             announce();

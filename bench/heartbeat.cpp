@@ -36,6 +36,7 @@
 #include "monitors/asio_clock.hpp"
 #include "monitors/heartbeat_codec.hpp"
 #include "monitors/peer_heartbeats.hpp"
+#include "service/config.hpp"
 #include "tests/support/ganesha_lab.hpp"
 #include "tests/support/proc_stats.hpp"
 

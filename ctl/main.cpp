@@ -68,12 +68,6 @@ Exit codes:
 
 enum Exit { ok = 0, failed = 1, usage = 2, empty = 3, unreachable = 4, not_running = 7 };
 
-void print_events(const json& a) {
-    for (const auto& e : a["events"])
-        std::printf("%6llu  %s  %-8s %-10s %s\n", e.value("seq", 0ULL), gha::ctl::format_wall_time(e.contains("time") ? e["time"] : json()).c_str(),
-                    e.value("type", "").c_str(), e.value("subject", "").c_str(), e.value("message", "").c_str());
-}
-
 void print_pipeline(const json& p) {
     std::printf("pipeline %llu %s (%s): %s\n", p.value("id", 0ULL), p.value("pipeline", "").c_str(),
                 p.value("target", "").c_str(), p.value("state", "").c_str());
@@ -213,7 +207,7 @@ int main(int argc, char** argv) {
     } else if (request.command == "status") {
         std::fputs(gha::ctl::format_status(args).c_str(), stdout);
     } else if (request.command == "events") {
-        print_events(args);
+        std::fputs(gha::ctl::format_events(args).c_str(), stdout);
     } else if (request.command == "list-commands") {
         print_commands(args);
     } else if (request.command == "peers") {

@@ -110,6 +110,22 @@ std::string format_status(const json& a) {
     return out;
 }
 
+std::string format_events(const json& a) {
+    std::string out;
+    const json& events = member(a, "events");
+    if (!events.is_array()) return out;
+    for (const auto& e : events) {
+        char line[512];
+        std::snprintf(line, sizeof line, "%6s  %s  %-8s %-10s ", text(member(e, "seq")).c_str(),
+                      format_wall_time(member(e, "time")).c_str(), text(member(e, "type")).c_str(),
+                      text(member(e, "subject")).c_str());
+        out += line;
+        out += text(member(e, "message"));  // unbounded: not through the fixed buffer
+        out += "\n";
+    }
+    return out;
+}
+
 bool format_status_field(const json& status, const std::string& field, std::string& out, std::string& problem) {
     out.clear();
     if (!status.is_object() || !status.contains(field)) {

@@ -20,6 +20,11 @@ std::string format_wall_time(const nlohmann::json& seconds);
 // The `status` answer's arguments as the human table.
 std::string format_status(const nlohmann::json& status);
 
+// The `events` answer's arguments, one line per event: sequence number,
+// local time, type, subject, message. An event that lacks a member, has a
+// null or a value of another type, or is no object at all prints "-" there.
+std::string format_events(const nlohmann::json& events);
+
 // One line per value of the status member `field`: an array gives one line
 // per element, an object "KEY VALUE" per member, a scalar its value. Returns
 // false with `problem` set when the member is absent or a value could not be

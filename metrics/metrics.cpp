@@ -144,6 +144,7 @@ struct Metrics::PeerSeries {
     Gauge* up;
     Gauge* last_heartbeat;
     Gauge* scope_mismatch;
+    prometheus::Counter* grace_not_restarted;
 };
 
 Metrics::Metrics(std::string version, WallClock wall)
@@ -241,6 +242,13 @@ Metrics::Metrics(std::string version, WallClock wall)
                                      "either is unknown), so its clients could not reclaim state here; 0 when "
                                      "they match or the peer was not heard yet")
                                .Register(*registry_)),
+      peer_grace_not_restarted_(BuildCounter()
+                                    .Name("ganesha_ha_peer_grace_not_restarted_total")
+                                    .Help("Peer-downs that did not restart grace for the peer's VIP: the peer "
+                                          "flapped (silent and back with the same incarnation, its nfsd healthy, "
+                                          "its VIP not moved) within the grace period and ganesha was still in "
+                                          "grace")
+                                    .Register(*registry_)),
       heartbeats_dropped_(BuildCounter()
                               .Name("ganesha_ha_heartbeats_dropped_total")
                               .Help("Peer heartbeat datagrams dropped, by reason")
@@ -293,7 +301,8 @@ void Metrics::configure(const Config& config) {
         if (!peers_.count(node))
             peers_[node] = std::make_unique<PeerSeries>(
                 PeerSeries{&peer_up_.Add({{"peer", node}}), &peer_last_heartbeat_.Add({{"peer", node}}),
-                           &peer_scope_mismatch_.Add({{"peer", node}})});
+                           &peer_scope_mismatch_.Add({{"peer", node}}),
+                           &peer_grace_not_restarted_.Add({{"peer", node}})});
     }
     stale.clear();
     for (const auto& [name, series] : peers_)
@@ -352,6 +361,7 @@ void Metrics::remove_peer(const std::string& name) {
     peer_up_.Remove(it->second->up);
     peer_last_heartbeat_.Remove(it->second->last_heartbeat);
     peer_scope_mismatch_.Remove(it->second->scope_mismatch);
+    peer_grace_not_restarted_.Remove(it->second->grace_not_restarted);
     peers_.erase(it);
 }
 
@@ -429,6 +439,10 @@ void Metrics::peer_up(const std::string& name, bool up) {
 
 void Metrics::peer_scope_mismatch(const std::string& name, bool mismatch) {
     if (auto* p = peer(name)) p->scope_mismatch->Set(mismatch ? 1 : 0);
+}
+
+void Metrics::peer_grace_not_restarted(const std::string& name) {
+    if (auto* p = peer(name)) p->grace_not_restarted->Increment();
 }
 
 void Metrics::heartbeat_dropped(std::string_view reason, double count) {

@@ -110,6 +110,9 @@ public:
     void peer_up(const std::string& peer, bool up);
     // The peer's NFSv4 Server_Scope differs from ours, or either is unknown.
     void peer_scope_mismatch(const std::string& peer, bool mismatch);
+    // A peer-down that did not restart grace for the peer's VIP: the peer
+    // flapped (service/peer_flaps.hpp) and ganesha was still in grace.
+    void peer_grace_not_restarted(const std::string& peer);
     // reason: one of heartbeat_drop_reasons(), else counted as "other".
     void heartbeat_dropped(std::string_view reason, double count = 1);
 
@@ -151,6 +154,7 @@ private:
     prometheus::Family<prometheus::Gauge>& peer_up_;
     prometheus::Family<prometheus::Gauge>& peer_last_heartbeat_;
     prometheus::Family<prometheus::Gauge>& peer_scope_mismatch_;
+    prometheus::Family<prometheus::Counter>& peer_grace_not_restarted_;
     prometheus::Family<prometheus::Counter>& heartbeats_dropped_;
     prometheus::Family<prometheus::Counter>& control_requests_;
     prometheus::Family<prometheus::Counter>& accept_failures_;

@@ -13,7 +13,7 @@
 
 #include "monitors/clock.hpp"
 #include "monitors/health_counter.hpp"
-#include "service/config.hpp"
+#include "monitors/monitor_settings.hpp"
 
 namespace gha {
 

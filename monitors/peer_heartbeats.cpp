@@ -392,6 +392,7 @@ void PeerHeartbeats::on_datagram(std::span<const std::uint8_t> bytes, const udp:
     s.incarnation = hb.incarnation;
     s.sequence = hb.sequence;
     s.nfsd = hb.nfsd;
+    if (hb.nfsd != NfsdState::healthy) ++s.nfsd_not_healthy;
     s.grace_held = hb.grace_held;
     s.grace_incomplete = hb.grace_incomplete;
     s.leaving = hb.leaving;

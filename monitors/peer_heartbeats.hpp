@@ -34,7 +34,7 @@
 #include "monitors/connection_list_codec.hpp"
 #include "monitors/health_counter.hpp"
 #include "monitors/heartbeat_codec.hpp"
-#include "service/config.hpp"
+#include "monitors/monitor_settings.hpp"
 
 namespace gha {
 
@@ -91,6 +91,9 @@ struct PeerStatus {
     bool heard = false;         // at least one datagram accepted since start
     std::uint64_t scope_fingerprint = 0;  // of its ganesha's Server_Scope, as last sent; 0 = unknown
     std::uint64_t received = 0, restarts = 0, misses = 0, sent = 0, send_errors = 0;
+    // Accepted datagrams whose nfsd state was not "healthy" (down, or its
+    // daemon did not know yet): a flapping peer's count does not move.
+    std::uint64_t nfsd_not_healthy = 0;
     // Authentic datagrams claiming this peer that were dropped (replay,
     // wrong-source, clock-skew), and bad-mac ones sent from its exact
     // address and port (that node has another key). A bad MAC from anywhere

@@ -8,6 +8,7 @@
 #include <asio/ip/tcp.hpp>
 #include <optional>
 
+#include "monitors/endpoint.hpp"
 #include "monitors/monitor_session.hpp"
 #include "monitors/rpc_codec.hpp"
 

@@ -1040,20 +1040,6 @@ std::string read_config_file(const std::string& path) {
 
 }  // namespace
 
-Millis MonitorSettings::detection_bound() const {
-    // Values from parse_config() are bounded (1 hour, fall <= 100), far from
-    // overflowing the 64-bit count.
-    const Millis period = std::max(interval + jitter, timeout);
-    return fall * period + timeout;
-}
-
-std::string Endpoint::to_string() const {
-    if (host.find(':') != std::string::npos) {
-        return "[" + host + "]:" + std::to_string(port);
-    }
-    return host + ":" + std::to_string(port);
-}
-
 ConfigError::ConfigError(const std::string& file, int line, const std::string& message)
     : std::runtime_error(format_error(file, line, message)),
       file_(file),

@@ -13,31 +13,10 @@
 
 #include "actions/client_steering_settings.hpp"
 #include "actions/fence_settings.hpp"
+#include "monitors/endpoint.hpp"
+#include "monitors/monitor_settings.hpp"
 
 namespace gha {
-
-using Millis = std::chrono::milliseconds;
-
-// Timings of one monitor; worst-case detection time is derived from these.
-struct MonitorSettings {
-    bool enabled = true;
-    Millis interval{1000};
-    Millis timeout{1000};
-    Millis jitter{0};  // each period is interval + uniform[0, jitter]
-    int rise = 2;      // consecutive successes to become healthy
-    int fall = 2;      // consecutive failures to become unhealthy
-
-    // fall periods plus the timeout of the last probe; a period is at least
-    // the timeout because probes never overlap.
-    Millis detection_bound() const;
-    bool operator==(const MonitorSettings&) const = default;
-};
-
-// UDP port of the peer heartbeats: in IANA's dynamic range (49152-65535,
-// never assigned to a service, so no well-known clash) and above Linux's
-// default ephemeral range (32768-60999), so an outgoing connection never
-// holds it. Not 9587 (ganesha's own exporter).
-inline constexpr std::uint16_t kDefaultHeartbeatPort = 62049;
 
 // Peer heartbeats (monitors/peer_heartbeats.hpp). Off unless a key file is
 // configured: without a shared secret nothing a peer says can be trusted.
@@ -53,13 +32,6 @@ struct HeartbeatConfig {
     MonitorSettings settings{true, Millis{500}, Millis{500}, Millis{0}, 2, 4};
     bool enabled() const { return !key_file.empty() && settings.enabled; }
     bool operator==(const HeartbeatConfig&) const = default;
-};
-
-struct Endpoint {
-    std::string host;  // IPv4 or IPv6 literal
-    std::uint16_t port = 0;
-    std::string to_string() const;  // "127.0.0.1:2049", "[::1]:2049"
-    bool operator==(const Endpoint&) const = default;
 };
 
 inline constexpr std::uint16_t kDefaultMetricsPort = 10587;

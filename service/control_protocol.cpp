@@ -1,6 +1,12 @@
 #include "service/control_protocol.hpp"
 
+#include <algorithm>
+
 namespace gha::control {
+
+bool Caller::in_group(gid_t group) const {
+    return gid == group || std::find(groups.begin(), groups.end(), group) != groups.end();
+}
 
 nlohmann::json answer(int result, std::string text, nlohmann::json arguments) {
     return {{"result", result}, {"text", std::move(text)}, {"arguments", std::move(arguments)}};

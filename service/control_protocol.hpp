@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <sys/types.h>
+#include <vector>
 
 namespace gha::control {
 
@@ -20,11 +21,15 @@ struct Request {
     nlohmann::json arguments = nlohmann::json::object();
 };
 
-// Who is on the other end, from SO_PEERCRED.
+// Who is on the other end: pid, uid and primary gid from SO_PEERCRED, the
+// supplementary groups from SO_PEERGROUPS (both as they were at connect()).
 struct Caller {
     pid_t pid = 0;
     uid_t uid = 0;
     gid_t gid = 0;
+    std::vector<gid_t> groups;  // supplementary groups; empty when the kernel could not say
+
+    bool in_group(gid_t group) const;  // primary or supplementary
 };
 
 nlohmann::json answer(int result, std::string text,

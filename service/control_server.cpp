@@ -1,5 +1,6 @@
 #include "service/control_server.hpp"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -9,13 +10,59 @@
 #include <asio/steady_timer.hpp>
 #include <asio/write.hpp>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <filesystem>
 #include <stdexcept>
+
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59  // Linux >= 4.13; older C libraries lack the name
+#endif
 
 namespace gha::control {
 
 using asio::local::stream_protocol;
+
+namespace {
+
+// The supplementary groups the peer had when it connected. Not read from
+// /proc/<pid>/status when the kernel lacks SO_PEERGROUPS: that is the
+// process's groups now, not at connect(), and the pid may already name
+// another process (the client exited and its pid was reused), so a caller
+// could borrow someone else's groups. Every supported kernel (Debian 12:
+// 6.1) has SO_PEERGROUPS; without it only the primary gid counts.
+std::vector<gid_t> peer_groups(int fd) {
+    std::vector<gid_t> groups(32);
+    for (int attempt = 0; attempt < 4; ++attempt) {
+        auto len = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
+        if (::getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) == 0) {
+            groups.resize(len / sizeof(gid_t));
+            return groups;
+        }
+        if (errno != ERANGE) break;  // ENOPROTOOPT: a kernel older than 4.13
+        groups.resize(len / sizeof(gid_t) + 1);  // len now says how much it needs
+    }
+    return {};
+}
+
+std::string octal(mode_t mode) {
+    char buffer[8];
+    std::snprintf(buffer, sizeof buffer, "%04o", static_cast<unsigned>(mode & 07777));
+    return buffer;
+}
+
+}  // namespace
+
+Caller peer_caller(int fd) {
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+        // Unknown caller: an impossible uid/gid so it is never authorized.
+        return Caller{0, static_cast<uid_t>(-1), static_cast<gid_t>(-1), {}};
+    }
+    return Caller{cred.pid, cred.uid, cred.gid, peer_groups(fd)};
+}
 
 class ControlServer::Connection : public std::enable_shared_from_this<Connection> {
 public:
@@ -27,7 +74,7 @@ public:
     ~Connection() { --*open_; }
 
     void start() {
-        caller_ = peer_credentials();
+        caller_ = peer_caller(socket_.native_handle());
         timer_.expires_after(idle_timeout_);
         timer_.async_wait([weak = weak_from_this()](std::error_code ec) {
             if (auto self = weak.lock(); self && !ec) self->socket_.close(ec);  // idle: drop it
@@ -39,16 +86,6 @@ public:
     }
 
 private:
-    Caller peer_credentials() {
-        ucred cred{};
-        socklen_t len = sizeof cred;
-        if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
-            // Unknown caller: an impossible uid/gid so it is never authorized.
-            return Caller{0, static_cast<uid_t>(-1), static_cast<gid_t>(-1)};
-        }
-        return Caller{cred.pid, cred.uid, cred.gid};
-    }
-
     void on_line(std::error_code ec, std::size_t n) {
         if (ec == asio::error::not_found) return reply(answer(error, "request larger than 65536 bytes"));
         auto server = server_.lock();
@@ -118,8 +155,10 @@ void ControlServer::prepare_path() {
     std::filesystem::path parent = std::filesystem::path(path).parent_path();
     if (!parent.empty()) {
         std::error_code ec;
+        const bool existed = std::filesystem::exists(parent, ec);
         std::filesystem::create_directories(parent, ec);
         if (ec) throw std::runtime_error("cannot create " + parent.string() + ": " + ec.message());
+        prepare_directory(parent.string(), !existed);
     }
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) return;
@@ -133,6 +172,51 @@ void ControlServer::prepare_path() {
         throw std::runtime_error("cannot check control socket " + path + ": " + ec.message());
     if (::unlink(path.c_str()) != 0 && errno != ENOENT)
         throw std::runtime_error("cannot remove stale control socket " + path + ": " + std::strerror(errno));
+}
+
+// The socket's directory decides who reaches the socket at all: 0750 and
+// HA_CONTROL_GROUP lets the group's members in (the socket itself is 0660
+// with the same group) and keeps everybody else out. Only a directory that
+// is ours is changed; fchown/fchmod on a descriptor opened without following
+// a symlink, so a link planted there does not redirect them.
+void ControlServer::prepare_directory(const std::string& directory, bool created) {
+    const bool own = created || std::any_of(options_.own_directories.begin(), options_.own_directories.end(),
+                                            [&](const std::string& d) {
+                                                std::error_code ec;
+                                                return !d.empty() && std::filesystem::equivalent(directory, d, ec);
+                                            });
+    const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (own || options_.group)
+            warnings_.push_back("control socket directory " + directory + ": " + std::strerror(errno) +
+                                "; its mode and group were not checked");
+        return;
+    }
+    struct stat st {};
+    const int stat_rc = ::fstat(fd, &st);
+    const gid_t group = options_.group.value_or(::getegid());
+    std::string problem;
+    if (stat_rc != 0) {
+        problem = std::string("cannot stat it: ") + std::strerror(errno);
+    } else if (own && st.st_uid == ::geteuid()) {
+        if ((st.st_gid != group && ::fchown(fd, static_cast<uid_t>(-1), group) != 0) ||
+            ((st.st_mode & 07777) != 0750 && ::fchmod(fd, 0750) != 0)) {
+            const std::string why = std::strerror(errno);
+            ::close(fd);
+            throw std::runtime_error("cannot give the control socket's directory " + directory +
+                                     " mode 0750 and group " + std::to_string(group) + ": " + why);
+        }
+    } else if (options_.group) {
+        const bool reachable = (st.st_mode & S_IXOTH) || (st.st_gid == group && (st.st_mode & S_IXGRP));
+        if (!reachable)
+            problem = "mode " + octal(st.st_mode) + ", group " + std::to_string(st.st_gid) +
+                      ": members of HA_CONTROL_GROUP (gid " + std::to_string(group) +
+                      ") cannot reach the socket. The directory is not ganesha-had's own, so it was left as it "
+                      "is: give it that group and mode 0750, or use a directory of its own (the default "
+                      "/run/ganesha-ha)";
+    }
+    ::close(fd);
+    if (!problem.empty()) warnings_.push_back("control socket directory " + directory + ": " + problem);
 }
 
 void ControlServer::start() { accept(); }

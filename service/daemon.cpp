@@ -1,6 +1,10 @@
 #include "service/daemon.hpp"
 
 #include <grp.h>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
 #include <unistd.h>
 
 #include "actions/dbus_heartbeat_source.hpp"
@@ -20,14 +24,39 @@ using nlohmann::json;
 constexpr std::chrono::milliseconds kReconcileInterval{10000};
 constexpr std::chrono::milliseconds kRetryAfterFailure{2000};
 
+// A group with many members does not fit a small buffer (ERANGE): that is
+// not "no such group"; the buffer grows up to 16 MiB.
 std::optional<gid_t> lookup_group(const std::string& name) {
     if (name.empty()) return std::nullopt;
     group buffer{};
     group* found = nullptr;
     std::vector<char> scratch(16384);
-    if (::getgrnam_r(name.c_str(), &buffer, scratch.data(), scratch.size(), &found) != 0 || !found)
-        throw std::runtime_error("HA_CONTROL_GROUP: no such group '" + name + "'");
+    int rc = 0;
+    while ((rc = ::getgrnam_r(name.c_str(), &buffer, scratch.data(), scratch.size(), &found)) == ERANGE &&
+           scratch.size() < (16u << 20))
+        scratch.resize(scratch.size() * 4);
+    if (rc != 0)
+        throw std::runtime_error("HA_CONTROL_GROUP: cannot look up group '" + name + "': " + std::strerror(rc));
+    if (!found) throw std::runtime_error("HA_CONTROL_GROUP: no such group '" + name + "'");
     return found->gr_gid;
+}
+
+// The directories the control socket's directory may be changed in (mode
+// 0750, HA_CONTROL_GROUP): systemd's RuntimeDirectory= ($RUNTIME_DIRECTORY,
+// ':'-separated when there are several) and the default one, whose name is
+// ours. Any other existing directory is the operator's and is left alone.
+std::vector<std::string> own_socket_directories() {
+    std::vector<std::string> dirs{"/run/ganesha-ha"};
+    if (const char* runtime = std::getenv("RUNTIME_DIRECTORY")) {
+        std::string_view rest(runtime);
+        while (!rest.empty()) {
+            const auto colon = rest.find(':');
+            if (colon != 0) dirs.emplace_back(rest.substr(0, colon));
+            if (colon == std::string_view::npos) break;
+            rest.remove_prefix(colon + 1);
+        }
+    }
+    return dirs;
 }
 
 double wall_seconds(TimePoint when, TimePoint now) {
@@ -113,8 +142,13 @@ Daemon::Daemon(asio::io_context& io, Config config, ConfigOverrides overrides)
     register_handover_commands();
     register_client_commands();
     reconcile_timer_ = clock_.make_timer();
-    server_ = std::make_unique<control::ControlServer>(
-        io_, control::ServerOptions{config_.control_socket, control_gid_}, registry_);
+    control::ServerOptions control_options{config_.control_socket, control_gid_};
+    control_options.own_directories = own_socket_directories();
+    server_ = std::make_unique<control::ControlServer>(io_, std::move(control_options), registry_);
+    for (const auto& warning : server_->warnings()) {
+        log::warning(warning);
+        events_.add("daemon", "control", warning);
+    }
     // Metrics: series for everything configured exist from here on.
     metrics_.configure(config_);
     std::vector<std::string> commands;
@@ -138,10 +172,11 @@ Daemon::~Daemon() {
     for (auto& [name, monitor] : monitors_) monitor->stop();
 }
 
-// Root, our own uid, or the configured group may change things; anyone who
-// can open the socket (mode 0660) may read.
+// Root, our own uid, or a member of the configured group (its primary or a
+// supplementary group: SO_PEERGROUPS) may change things; anyone who can open
+// the socket (mode 0660, in a 0750 directory) may read.
 bool Daemon::may_change(const Caller& caller) const {
-    return caller.uid == 0 || caller.uid == ::geteuid() || (control_gid_ && caller.gid == *control_gid_);
+    return caller.uid == 0 || caller.uid == ::geteuid() || (control_gid_ && caller.in_group(*control_gid_));
 }
 
 void Daemon::start() {
@@ -256,7 +291,9 @@ void Daemon::on_monitor(const MonitorSession& monitor, Transition transition, co
             if (other.get() != &monitor)
                 other->invalidate("server-exited", "ganesha.nfsd exited; its earlier answers no longer count");
         // The grace it held went with it: a restarted ganesha must be put
-        // into grace again (take-vip must not answer "already").
+        // into grace again (take-vip must not answer "already"), and a
+        // flapping peer's next silence takes grace again too.
+        flaps_.ganesha_restarted(clock_.now());
         if (!grace_held_.empty()) {
             grace_held_.clear();
             announce();

@@ -27,6 +27,7 @@
 #include "service/command_registry.hpp"
 #include "service/config.hpp"
 #include "service/control_server.hpp"
+#include "service/peer_flaps.hpp"
 #include "service/event_log.hpp"
 #include "service/failover.hpp"
 #include "service/nfsd_verdict.hpp"
@@ -71,6 +72,10 @@ private:
     void announce();  // our nfsd state and the grace we hold, to the peers
     void on_peer_state(const PeerStatus& peer, PeerState from);
     void on_peer_down(const std::string& node, const std::string& why);
+    PeerFlaps::Seen seen_of(const std::string& node) const;
+    void grace_for_peer_down(const std::string& node, const std::string& address, PeerFlaps::Seen seen);
+    void grace_for_flapping_peer(const std::string& node, const std::string& address, PeerFlaps::Verdict verdict,
+                                 PeerFlaps::Seen seen);
     std::optional<std::string> survivors_holding_grace() const;
     std::string survivors_without_grace() const;
     std::pair<std::string, std::string> survivors_by_grace() const;
@@ -139,6 +144,18 @@ private:
     std::map<std::string, HeldGrace> grace_held_;  // address -> take-ip grace that succeeded
     std::map<std::uint64_t, std::pair<GraceEvent, std::string>> grace_requests_;  // pipeline id -> what
     std::unique_ptr<Timer> grace_expiry_;
+    // How long a grace taken for an address counts as held: ganesha's
+    // default NFSV4 Grace_Period, which the daemon cannot read from ganesha.
+    static constexpr std::chrono::seconds kGraceHeldFor{90};
+    // Tells a flapping peer from a real failure (issue 13): a flap does not
+    // restart the grace its first silence took here.
+    PeerFlaps flaps_{kGraceHeldFor};
+    struct PeerDownGrace {
+        std::string node;
+        PeerFlaps::Seen seen;
+        TimePoint requested;
+    };
+    std::map<std::string, PeerDownGrace> peer_down_graces_;  // address -> a peer-down's grace still running
     VipHolders holders_;
     std::optional<std::string> server_scope_;       // from HA_GANESHA_CONF; nullopt: unknown
     std::uint64_t scope_fingerprint_ = 0;           // 0: unknown

@@ -38,7 +38,9 @@ std::optional<std::string> Daemon::node_of_vip(const std::string& vip) const {
 }
 
 json Daemon::release_vip(const std::string& vip) {
-    if (!node_of_vip(vip)) return answer(control::error, "release-vip: " + vip.substr(0, 64) + " is no node's VIP");
+    const auto home = node_of_vip(vip);
+    if (!home) return answer(control::error, "release-vip: " + vip.substr(0, 64) + " is no node's VIP");
+    flaps_.changed(*home, "its VIP " + vip + " left this node", clock_.now());
     if (verdict().code == NfsdVerdict::not_running)
         return answer(control::success, "release-vip: ganesha.nfsd is not running here; it holds no state for " + vip,
                       {{"address", vip}, {"released", json::array()}});
@@ -109,6 +111,7 @@ Step Daemon::take_grace_step(const std::string& address) {
 json Daemon::take_vip(const std::string& vip) {
     const auto home = node_of_vip(vip);
     if (!home) return answer(control::error, "take-vip: " + vip.substr(0, 64) + " is no node's VIP");
+    flaps_.changed(*home, "its VIP " + vip + " came to this node", clock_.now());
     std::error_code ec;
     const std::string holder = holders_.holder(vip, ec).value_or(*home);
     if (ec) return answer(control::error, "take-vip: cannot read the holder of " + vip + ": " + ec.message());

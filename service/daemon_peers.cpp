@@ -5,6 +5,11 @@
 //    fall x interval): put the local ganesha into grace for that peer's VIP
 //    at once, before Pacemaker's notify (which is then answered "already in
 //    grace" instead of starting grace again);
+//  - except for a peer that flaps (silent, then back with the same
+//    incarnation, its nfsd healthy throughout, its VIP not moved): its next
+//    silence within the grace period does not restart the grace its first
+//    one took, while ganesha is still in it (service/peer_flaps.hpp says
+//    why that tells a flap from a second real failure);
 //  - this node's own failover waits until every healthy survivor (a peer
 //    that is up) lists this node as held in grace, HA_GRACE_DELAY being only
 //    the upper bound.
@@ -22,13 +27,11 @@ using control::Caller;
 using control::Request;
 using nlohmann::json;
 
-// How long a grace taken for an address counts as held: ganesha's default
-// NFSV4 Grace_Period, which the daemon cannot read from ganesha. Within it a
-// second take-ip for the same address (Pacemaker's notify, seconds after
-// the heartbeats were faster) is answered without calling ganesha again,
-// which would restart its grace period; the grace list sent to the peers
-// drops the entry then too.
-constexpr std::chrono::seconds kGraceHeldFor{90};
+// Daemon::kGraceHeldFor: how long a grace taken for an address counts as
+// held. Within it a second take-ip for the same address (Pacemaker's notify,
+// seconds after the heartbeats were faster) is answered without calling
+// ganesha again, which would restart its grace period; the grace list sent
+// to the peers drops the entry then too.
 
 std::string hex64(std::uint64_t v) {
     char buffer[24];
@@ -156,9 +159,65 @@ void Daemon::on_peer_down(const std::string& node, const std::string& why) {
                     {{"address", vip->second}});
         return;
     }
-    log::notice("peer " + node + " is down (" + why + "): grace for its VIP " + vip->second,
+    const PeerStatus* peer = heartbeats_ ? heartbeats_->peer(node) : nullptr;
+    const bool silent = peer && peer->link == Health::unhealthy && peer->nfsd == NfsdState::healthy;
+    const PeerFlaps::Seen seen = seen_of(node);
+    PeerFlaps::Verdict verdict = flaps_.judge(node, silent, seen, clock_.now());
+    if (verdict.flap) return grace_for_flapping_peer(node, vip->second, std::move(verdict), seen);
+    log::notice("peer " + node + " is down (" + why + "): grace for its VIP " + vip->second + " (" + verdict.why + ")",
                 {{"monitor", "peer"}, {"node", config_.node}, {"action", "grace"}});
-    request_grace(GraceEvent::take_ip, vip->second);
+    grace_for_peer_down(node, vip->second, seen);
+}
+
+PeerFlaps::Seen Daemon::seen_of(const std::string& node) const {
+    const PeerStatus* peer = heartbeats_ ? heartbeats_->peer(node) : nullptr;
+    if (!peer) return {};
+    return {peer->incarnation, peer->nfsd_not_healthy};
+}
+
+// A grace for a peer's VIP because that peer went down; once confirmed it
+// is the "last grace" a later flap of that peer is measured against.
+void Daemon::grace_for_peer_down(const std::string& node, const std::string& address, PeerFlaps::Seen seen) {
+    peer_down_graces_[address] = {node, std::move(seen), clock_.now()};
+    request_grace(GraceEvent::take_ip, address);
+}
+
+// A flap within the grace period: the grace its first silence took here
+// still covers its VIP if ganesha is still in grace (it ends early once
+// every known client reclaimed, and ganesha's Grace_Period may be shorter
+// than the 90 s assumed). Asked, not assumed: in grace, nothing is
+// restarted (an event, a log line, a metric); not in grace, or no answer,
+// grace is taken as for any peer-down.
+void Daemon::grace_for_flapping_peer(const std::string& node, const std::string& address, PeerFlaps::Verdict verdict,
+                                     PeerFlaps::Seen seen) {
+    grace_client_->get_grace([this, node, address, verdict = std::move(verdict), seen](
+                                 std::error_code ec, bool in_grace, const std::string& message) {
+        if (stopping_) return;
+        const long long last_s =
+            std::chrono::duration_cast<std::chrono::seconds>(verdict.since_grace).count();
+        if (!ec && in_grace) {
+            const std::string text = "grace not restarted: " + verdict.why;
+            events_.add("peer", node, text,
+                        {{"address", address},
+                         {"suppressed", "flapping"},
+                         {"last_grace_s", last_s},
+                         {"incarnation", seen.incarnation ? json(hex64(*seen.incarnation)) : json(nullptr)}});
+            log::notice("peer " + node + " is down again: " + text + "; ganesha is still in grace for its VIP " + address,
+                        {{"monitor", "peer"}, {"node", config_.node}, {"action", "grace"}});
+            metrics_.peer_grace_not_restarted(node);
+            return;
+        }
+        if (nfsd_healthy_ == false) return;  // went unhealthy meanwhile: no grace, as in on_peer_down
+        const std::string because = ec ? "ganesha did not say whether it is in grace (" +
+                                             std::string(dbus_reason(ec)) + ": " + message + ")"
+                                       : std::string("ganesha is no longer in grace");
+        events_.add("peer", node, verdict.why + ", but " + because + ": grace for its VIP " + address,
+                    {{"address", address}, {"last_grace_s", last_s}});
+        log::notice("peer " + node + " is down again (" + verdict.why + "), " + because + ": grace for its VIP " +
+                        address,
+                    {{"monitor", "peer"}, {"node", config_.node}, {"action", "grace"}});
+        grace_for_peer_down(node, address, seen);
+    });
 }
 
 // Every survivor that is up (heard, its nfsd healthy) must hold grace for
@@ -205,6 +264,9 @@ std::uint64_t Daemon::request_grace(GraceEvent event, const std::string& address
 // instead of being dropped as a duplicate (its exit code stays meaningful).
 json Daemon::grace_command(GraceEvent event, const std::string& address) {
     const TimePoint now = clock_.now();
+    // Pacemaker asks when a VIP moves: the peer's next silence is no flap.
+    if (const auto node = node_of_vip(address))
+        flaps_.changed(*node, "Pacemaker asked for grace for its VIP", now);
     if (event == GraceEvent::take_ip && heartbeats_) {
         const auto held = grace_held_.find(address);
         if (held != grace_held_.end() && now - held->second.since < kGraceHeldFor) {
@@ -229,6 +291,12 @@ void Daemon::grace_pipeline_finished(const PipelineRecord& record) {
     if (it == grace_requests_.end()) return;
     const auto [event, address] = it->second;
     grace_requests_.erase(it);
+    if (event == GraceEvent::take_ip)
+        if (const auto pending = peer_down_graces_.find(address); pending != peer_down_graces_.end()) {
+            if (record.state == PipelineState::succeeded)
+                flaps_.grace_taken(pending->second.node, pending->second.seen, pending->second.requested);
+            peer_down_graces_.erase(pending);
+        }
     if (record.state != PipelineState::succeeded || !heartbeats_) return;
     if (event == GraceEvent::take_ip) {
         grace_held_[address] = {node_of_vip(address).value_or(""), clock_.now()};

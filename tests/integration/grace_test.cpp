@@ -225,7 +225,7 @@ TEST_F(GraceTest, TakeIpStartsGraceThatGetGraceAndTheLogShow) {
     ASSERT_NO_FATAL_FAILURE(wait_not_in_grace(*client));
     // A client record for the address taken over: grace then lasts its full
     // Grace_Period instead of ending at the next reaper run.
-    std::filesystem::create_directories(nfsd->recovery_root() + "/127.0.0.2/v4recov/::ffff:127.0.0.9-(24:Linux NFSv4.2 c)");
+    std::filesystem::create_directories(nfsd->recovery_root() + "/127.0.0.2/v4recov/::ffff:127.0.0.9-(15:Linux NFSv4.2 c)");
 
     const auto taken = grace(*client, GraceEvent::take_ip, "127.0.0.2");
     ASSERT_FALSE(taken.ec) << taken.message;

@@ -427,7 +427,7 @@ TEST_F(OcfAgents, GaneshaMonRidesOutAFullControlConnectionTable) {
 TEST_F(OcfAgents, GraceNotifyPostStopPutsTheRealGaneshaIntoGraceForTheStoppedNodesVip) {
     // A client record for node2's VIP keeps the grace for its full period
     // instead of ending at the next reaper run.
-    fs::create_directories(ganesha->recovery_root() + "/192.0.2.2/v4recov/::ffff:127.0.0.9-(24:Linux NFSv4.2 c)");
+    fs::create_directories(ganesha->recovery_root() + "/192.0.2.2/v4recov/::ffff:127.0.0.9-(15:Linux NFSv4.2 c)");
     ASSERT_TRUE(lab::wait_until([&] { return !in_grace(); }, 20000ms, 200ms)) << "start-up grace never ended";
     ASSERT_EQ(agent("ganesha_grace", "start", base()).exit_code, kSuccess);
 

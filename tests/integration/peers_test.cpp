@@ -89,10 +89,12 @@ protected:
             g.bind_addr = address(n);
             ganesha[i].emplace(g);
             // Client records for the VIPs, so a take-ip grace lasts its
-            // period instead of ending at once for lack of clients.
+            // period instead of ending at once for lack of clients. ganesha
+            // loads a record only when the length before ':' is the
+            // owner's ("Linux NFSv4.2 c": 15; recovery_fs.c).
             for (int other = 1; other <= 4; ++other)
                 fs::create_directories(ganesha[i]->recovery_root() + "/" + vip(other) +
-                                       "/v4recov/::ffff:127.0.0.99-(24:Linux NFSv4.2 c)");
+                                       "/v4recov/::ffff:127.0.0.99-(15:Linux NFSv4.2 c)");
             ganesha[i]->start();
             // The daemon's view of ganesha.conf (HA_GANESHA_CONF): only its
             // Server_Scope matters here. node3's differs until a test fixes it.
@@ -330,6 +332,73 @@ TEST_F(PeersTest, ForgedAndReplayedDatagramsChangeNothingAndAreCounted) {
     EXPECT_NE(table.out.find("replay=1 wrong-source=1"), std::string::npos) << table.out;
     EXPECT_NE(table.out.find("bad MAC     last from " + from_node4), std::string::npos) << table.out;
     EXPECT_NE(table.out.find("last wrong source " + from_node4), std::string::npos) << table.out;
+}
+
+// Issue 13: a peer that flaps (its daemon SIGSTOPped: silent, then back with
+// the same incarnation, its nfsd healthy throughout) does not restart the
+// grace its first silence took, while ganesha is still in it; an event and a
+// metric say so. A peer whose daemon restarted (a new incarnation) and then
+// goes silent again within the same 90 s is a real failure and gets grace.
+TEST_F(PeersTest, AFlappingPeerDoesNotRestartGraceButARestartedOneDoes) {
+    ASSERT_TRUE(all_up(10000ms));
+    const std::string target = "grace " + vip(3);
+    auto graces = [&] {  // grace pipelines for node3's VIP that succeeded on node2
+        std::size_t n = 0;
+        const json actions = call(2, "actions");  // kept alive: the loop reads into it
+        for (const auto& r : actions["arguments"]["pipelines"])
+            n += r["target"] == target && r["state"] == "succeeded";
+        return n;
+    };
+    auto not_restarted = [&] {
+        std::vector<json> out;
+        for (const auto& e : events(2))
+            if (e["type"] == "peer" && e["subject"] == "node3" && e["fields"].value("suppressed", "") == "flapping")
+                out.push_back(e);
+        return out;
+    };
+    auto downs = [&] {
+        std::size_t n = 0;
+        for (const auto& e : events(2)) n += e["type"] == "peer" && e["subject"] == "node3" && e["fields"]["to"] == "down";
+        return n;
+    };
+    auto up_again = [&] { return lab::wait_until([&] { return peer(2, "node3")["state"] == "up"; }, 5000ms, 50ms); };
+    struct Resume {  // whatever fails below, the daemon can be stopped at teardown
+        lab::Had& had;
+        ~Resume() { had.signal(SIGCONT); }
+    } resume{*had[2]};
+
+    // 1. Silent: grace for its VIP, confirmed.
+    const std::string first_life = peer(2, "node3")["incarnation"];
+    ASSERT_TRUE(had[2]->signal(SIGSTOP));
+    ASSERT_TRUE(lab::wait_until([&] { return graces() == 1; }, 5000ms, 50ms)) << call(2, "actions").dump(2);
+    // 2. Back, the same incarnation; silent again: a flap, grace not restarted.
+    ASSERT_TRUE(had[2]->signal(SIGCONT));
+    ASSERT_TRUE(up_again());
+    EXPECT_EQ(peer(2, "node3")["incarnation"], first_life);
+    ASSERT_TRUE(had[2]->signal(SIGSTOP));
+    ASSERT_TRUE(lab::wait_until([&] { return downs() == 2; }, 5000ms, 50ms)) << call(2, "events").dump(2);
+    ASSERT_TRUE(lab::wait_until([&] { return !not_restarted().empty(); }, 2000ms, 50ms)) << call(2, "events").dump(2);
+    const json e = not_restarted().front();
+    const std::string message = e["message"];
+    EXPECT_EQ(message.rfind("grace not restarted: peer node3 flapped, same incarnation, last grace ", 0), 0u) << message;
+    EXPECT_EQ(e["fields"]["address"], vip(3));
+    EXPECT_EQ(e["fields"]["incarnation"], first_life);
+    EXPECT_TRUE(in_grace(2));  // the first grace still runs
+    EXPECT_EQ(graces(), 1u) << call(2, "actions").dump(2);
+    const json metrics = call(2, "metrics");  // kept alive: the loop reads into it
+    const std::string text = metrics["arguments"]["text"];
+    EXPECT_NE(text.find("ganesha_ha_peer_grace_not_restarted_total{peer=\"node3\"} 1"), std::string::npos) << text;
+
+    // 3. Its daemon restarts (a new incarnation), then goes silent again,
+    // well within 90 s of the first grace: a real failure, grace again.
+    ASSERT_TRUE(had[2]->signal(SIGCONT));
+    had[2]->stop();
+    had[2]->start();
+    ASSERT_TRUE(up_again());
+    EXPECT_NE(peer(2, "node3")["incarnation"], first_life);
+    ASSERT_TRUE(had[2]->signal(SIGSTOP));
+    ASSERT_TRUE(lab::wait_until([&] { return graces() == 2; }, 6000ms, 50ms)) << call(2, "events").dump(2);
+    EXPECT_EQ(not_restarted().size(), 1u);
 }
 
 // A daemon restarted on purpose says goodbye: no grace for its VIP; its new

@@ -4,10 +4,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <asio/io_context.hpp>
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -121,7 +123,7 @@ protected:
         path = (dir / "hactl.sock").string();
         registry.add("write", "writes", true, [](const Request&, const Caller&) { return answer(0, "written"); });
         registry.add("whoami", "caller", false, [](const Request&, const Caller& c) {
-            return answer(0, "", {{"uid", c.uid}, {"pid", c.pid}});
+            return answer(0, "", {{"uid", c.uid}, {"pid", c.pid}, {"gid", c.gid}, {"groups", c.groups}});
         });
     }
     void TearDown() override {
@@ -239,6 +241,141 @@ TEST_F(ServerTest, AnUnprivilegedCallerCannotChangeAnything) {
     ASSERT_TRUE(WIFEXITED(status));
     EXPECT_EQ(WEXITSTATUS(status), 0);
     EXPECT_EQ(call({"write"})["result"], 0);  // root may
+}
+
+// A member of the group only through a supplementary group is seen as one:
+// SO_PEERGROUPS, as the caller was at connect().
+TEST_F(ServerTest, TheCallersSupplementaryGroupsAreSeen) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to become another uid";
+    start();
+    ::chmod(path.c_str(), 0666);
+    ::chmod(dir.c_str(), 0755);
+    const pid_t child = ::fork();
+    if (child == 0) {
+        const gid_t groups[] = {4242, 4243};
+        if (::setgroups(2, groups) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(90);
+        ClientError e;
+        auto whoami = control::call(path, {"whoami"}, 2000ms, e);
+        if (e.kind != ClientError::none) ::_exit(91);
+        auto seen = whoami["arguments"]["groups"].get<std::vector<gid_t>>();
+        std::sort(seen.begin(), seen.end());
+        ::_exit(whoami["arguments"]["gid"] == 65534 && seen == std::vector<gid_t>{4242, 4243} ? 0 : 92);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST(PeerCaller, ReadsTheSupplementaryGroupsOfTheOtherEnd) {
+    int fds[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+    const Caller caller = peer_caller(fds[0]);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    EXPECT_EQ(caller.pid, ::getpid());
+    EXPECT_EQ(caller.uid, ::geteuid());
+    EXPECT_EQ(caller.gid, ::getegid());
+    std::vector<gid_t> ours(static_cast<std::size_t>(::getgroups(0, nullptr)));
+    ours.resize(static_cast<std::size_t>(::getgroups(static_cast<int>(ours.size()), ours.data())));
+    auto seen = caller.groups;
+    std::sort(ours.begin(), ours.end());
+    std::sort(seen.begin(), seen.end());
+    EXPECT_EQ(seen, ours);
+    // An fd that is no socket: an impossible uid, never authorized.
+    const Caller nobody = peer_caller(-1);
+    EXPECT_EQ(nobody.uid, static_cast<uid_t>(-1));
+    EXPECT_TRUE(nobody.groups.empty());
+}
+
+TEST(PeerCaller, MembershipIsThePrimaryOrASupplementaryGroup) {
+    const Caller caller{1, 1000, 1000, {27, 4242}};
+    EXPECT_TRUE(caller.in_group(1000));
+    EXPECT_TRUE(caller.in_group(4242));
+    EXPECT_FALSE(caller.in_group(0));
+    EXPECT_FALSE((Caller{1, 1000, 1000, {}}.in_group(4242)));
+}
+
+// The socket's directory: ours (created now, or named ours) gets 0750 and the
+// group; an operator's directory is left alone, with a warning when it keeps
+// the group out.
+class SocketDirectoryTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        root = std::filesystem::temp_directory_path() / ("gha-ctldir-" + std::to_string(::getpid()));
+        std::filesystem::remove_all(root);
+        std::filesystem::create_directories(root);
+        // Root may give any group; anyone else one of its own.
+        group = ::geteuid() == 0 ? gid_t{4242} : ::getegid();
+    }
+    void TearDown() override { std::filesystem::remove_all(root); }
+    static struct stat stat_of(const std::filesystem::path& p) {
+        struct stat st {};
+        EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+        return st;
+    }
+    std::unique_ptr<ControlServer> make(const std::filesystem::path& socket, std::vector<std::string> own = {}) {
+        ServerOptions options{socket.string(), group};
+        options.own_directories = std::move(own);
+        return std::make_unique<ControlServer>(io, std::move(options), registry);
+    }
+    asio::io_context io;
+    CommandRegistry registry{[](const Caller&) { return false; }};
+    std::filesystem::path root;
+    gid_t group = 0;
+};
+
+TEST_F(SocketDirectoryTest, ADirectoryItCreatesGetsMode0750AndTheGroup) {
+    const auto dir = root / "run";
+    const mode_t old_mask = ::umask(0077);  // the unit's UMask=
+    auto server = make(dir / "hactl.sock");
+    ::umask(old_mask);
+    const auto st = stat_of(dir);
+    EXPECT_EQ(st.st_mode & 07777, 0750u);
+    EXPECT_EQ(st.st_gid, group);
+    const auto sock = stat_of(dir / "hactl.sock");
+    EXPECT_EQ(sock.st_mode & 0777, 0660u);
+    EXPECT_EQ(sock.st_gid, group);
+    EXPECT_TRUE(server->warnings().empty());
+}
+
+TEST_F(SocketDirectoryTest, ItsOwnExistingDirectoryIsSetAgain) {
+    const auto dir = root / "ganesha-ha";  // as systemd's RuntimeDirectory= leaves it: 0700 here
+    std::filesystem::create_directories(dir);
+    ::chmod(dir.c_str(), 0700);
+    auto server = make(dir / "hactl.sock", {"/nonexistent", dir.string()});
+    const auto st = stat_of(dir);
+    EXPECT_EQ(st.st_mode & 07777, 0750u);
+    EXPECT_EQ(st.st_gid, group);
+    EXPECT_TRUE(server->warnings().empty());
+}
+
+TEST_F(SocketDirectoryTest, AnOperatorsDirectoryIsLeftAloneAndAClosedOneIsReported) {
+    const auto dir = root / "elsewhere";
+    std::filesystem::create_directories(dir);
+    ::chmod(dir.c_str(), 0700);
+    const auto before = stat_of(dir);
+    auto server = make(dir / "hactl.sock");
+    const auto after = stat_of(dir);
+    EXPECT_EQ(after.st_mode & 07777, 0700u);
+    EXPECT_EQ(after.st_gid, before.st_gid);
+    ASSERT_EQ(server->warnings().size(), 1u);
+    EXPECT_NE(server->warnings()[0].find("cannot reach the socket"), std::string::npos) << server->warnings()[0];
+    server.reset();
+    ::chmod(dir.c_str(), 0711);  // others may pass: nothing to say
+    EXPECT_TRUE(make(dir / "hactl.sock")->warnings().empty());
+}
+
+TEST_F(SocketDirectoryTest, ASymlinkedDirectoryIsNotFollowed) {
+    const auto real = root / "real";
+    std::filesystem::create_directories(real);
+    ::chmod(real.c_str(), 0755);
+    const auto link = root / "link";
+    std::filesystem::create_directory_symlink(real, link);
+    auto server = make(link / "hactl.sock", {link.string()});
+    EXPECT_EQ(stat_of(real).st_mode & 07777, 0755u);  // not changed through the link
+    ASSERT_EQ(server->warnings().size(), 1u);
+    EXPECT_NE(server->warnings()[0].find("not checked"), std::string::npos) << server->warnings()[0];
 }
 
 TEST_F(ServerTest, AStaleSocketFileIsReplaced) {

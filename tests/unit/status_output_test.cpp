@@ -93,5 +93,45 @@ TEST(StatusOutput, FieldRefusesWhatALineCannotCarry) {
     EXPECT_FALSE(format_status_field(json::array(), "l", out, problem));
 }
 
+// ganesha-hactl events: whatever an event holds (or lacks), it prints.
+TEST(EventsOutput, AWellFormedEventPrintsItsColumns) {
+    const json answer = json::parse(R"({"events": [{"seq": 12, "time": 0, "monotonic_ns": 5, "type": "peer",
+        "subject": "node2", "message": "down: silent", "fields": {"from": "up"}}]})");
+    std::string out;
+    ASSERT_NO_THROW(out = format_events(answer));
+    EXPECT_EQ(out, "    12  -  peer     node2      down: silent\n");
+}
+
+TEST(EventsOutput, MissingNullAndOddMembersPrintAsDashes) {
+    const json answer = json::parse(R"({"events": [
+        {},
+        null,
+        7,
+        "text",
+        {"seq": null, "time": null, "type": null, "subject": null, "message": null, "fields": null},
+        {"seq": "12", "time": "yesterday", "type": 3, "subject": [], "message": {"a": 1}},
+        {"seq": 1.5, "time": -1, "type": "", "subject": true, "message": "only a message"}
+    ]})");
+    std::string out;
+    ASSERT_NO_THROW(out = format_events(answer));
+    std::vector<std::string> lines;
+    for (std::size_t at = 0, nl; (nl = out.find('\n', at)) != std::string::npos; at = nl + 1)
+        lines.push_back(out.substr(at, nl - at));
+    ASSERT_EQ(lines.size(), 7u) << out;
+    EXPECT_EQ(lines[0], "     -  -  -        -          -");
+    EXPECT_EQ(lines[1], lines[0]);
+    EXPECT_EQ(lines[4], lines[0]);
+    EXPECT_EQ(lines[5], "    12  -  3        -          -");
+    EXPECT_EQ(lines[6], "   1.5  -  -        true       only a message");
+}
+
+TEST(EventsOutput, AnAnswerWithoutEventsPrintsNothing) {
+    for (const char* text : {R"({})", R"({"events": null})", R"({"events": {"seq": 1}})", "null", "[1, 2]"}) {
+        std::string out = "x";
+        ASSERT_NO_THROW(out = format_events(json::parse(text))) << text;
+        EXPECT_EQ(out, "") << text;
+    }
+}
+
 }  // namespace
 }  // namespace gha::ctl

@@ -539,6 +539,11 @@ TEST(SystemdUnit, ShipsTheHardeningAndOrderingOfIssue13) {
     EXPECT_EQ(unit_words(unit, "UMask"), std::vector<std::string>{"0077"});
     EXPECT_EQ(unit_words(unit, "RuntimeDirectoryMode"), std::vector<std::string>{"0750"});
     EXPECT_EQ(unit_words(unit, "MemoryMax").size(), 1u);
+    // Issue 12: the tickles' ARP needs packet sockets; a crash leaves no drop table behind.
+    const auto families = unit_words(unit, "RestrictAddressFamilies");
+    EXPECT_NE(std::find(families.begin(), families.end(), "AF_PACKET"), families.end());
+    const auto stop_post = unit_words(unit, "ExecStopPost");
+    EXPECT_NE(std::find(stop_post.begin(), stop_post.end(), "ganesha_ha"), stop_post.end());
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "actions/grace_client.hpp"
 
+#include "actions/grace_reply.hpp"
+
 #include <asio/post.hpp>
 #include <sdbus-c++/sdbus-c++.h>
 
@@ -8,43 +10,6 @@ namespace {
 
 constexpr std::size_t kMaxAddress = 253;  // a DNS name at most
 constexpr std::size_t kMaxNodeIdDigits = 9;
-
-// The D-Bus type of the next argument; '\0' at the end of the message.
-char next_type(sdbus::Message& message) {
-    std::string type, contents;
-    message.peekType(type, contents);
-    return type.empty() ? '\0' : type[0];
-}
-
-// grace -> (b status, s message). Fills `detail` with ganesha's message.
-std::error_code read_status(sdbus::Message& reply, std::string& detail) {
-    bool status = false;
-    std::string message;
-    if (next_type(reply) != 'b') return DbusErrc::bad_reply;
-    reply >> status;
-    if (next_type(reply) != 's') return DbusErrc::bad_reply;
-    reply >> message;
-    if (next_type(reply) != '\0') return DbusErrc::bad_reply;
-    detail = std::move(message);
-    return status ? std::error_code{} : make_error_code(DbusErrc::refused);
-}
-
-// get_grace -> (b in_grace, b status, s message); a failing ganesha leaves
-// out in_grace, which then has to come with status false.
-std::error_code read_grace_state(sdbus::Message& reply, bool& in_grace, std::string& detail) {
-    bool first = false;
-    if (next_type(reply) != 'b') return DbusErrc::bad_reply;
-    reply >> first;
-    if (next_type(reply) == 's') {
-        std::string message;
-        reply >> message;
-        if (next_type(reply) != '\0' || first) return DbusErrc::bad_reply;
-        detail = std::move(message);
-        return DbusErrc::refused;
-    }
-    in_grace = first;
-    return read_status(reply, detail);
-}
 
 bool printable_token(std::string_view text) {
     for (const char c : text)
@@ -148,7 +113,7 @@ void GraceClient::grace(GraceEvent event, std::string address, Handler handler) 
     const std::string what = "grace(\"" + argument + "\")";
     connection_->call(
         method("grace"), [argument](sdbus::MethodCall& call) { call << argument; },
-        [](sdbus::MethodReply& reply, std::string& detail) { return read_status(reply, detail); },
+        [](sdbus::MethodReply& reply, std::string& detail) { return grace_reply::read_status(reply, detail); },
         guarded([handler = std::move(handler), what](const DbusCallResult& result) {
             std::string message;
             const auto ec = map_result(result, what, message);
@@ -162,7 +127,7 @@ void GraceClient::get_grace(GetGraceHandler handler) {
     connection_->call(
         method("get_grace"), nullptr,
         [in_grace](sdbus::MethodReply& reply, std::string& detail) {
-            return read_grace_state(reply, *in_grace, detail);
+            return grace_reply::read_grace_state(reply, *in_grace, detail);
         },
         guarded([handler = std::move(handler), in_grace](const DbusCallResult& result) {
             std::string message;
@@ -182,9 +147,8 @@ DbusSubscription GraceClient::subscribe_heartbeat(HeartbeatHandler handler) {
     });
     return connection_->subscribe(
         std::move(match), [&io = connection_->io(), token, deliver](sdbus::Message& signal) {
-            if (next_type(signal) != 'b') return;
             bool healthy = false;
-            signal >> healthy;
+            if (!grace_reply::read_heartbeat(signal, healthy)) return;
             asio::post(io, [alive = std::weak_ptr<char>(token), deliver, healthy]() mutable {
                 if (alive.lock()) deliver(healthy);
             });

@@ -1,7 +1,9 @@
 #include "ctl/status_output.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <limits>
 
 namespace gha::ctl {
 namespace {
@@ -25,13 +27,24 @@ std::string text(const json& value) {
 }
 
 // A whole number, or nothing: counters and settings from any daemon version.
+// A value long long cannot hold (1e300, 2^64 - 1, NaN) is nothing too:
+// converting it would be undefined behaviour (found by fuzz/hactl_status).
 bool integer(const json& value, long long& out) {
+    if (value.is_number_unsigned()) {
+        const auto u = value.get<unsigned long long>();
+        if (u > static_cast<unsigned long long>(std::numeric_limits<long long>::max())) return false;
+        out = static_cast<long long>(u);
+        return true;
+    }
     if (value.is_number_integer()) {
         out = value.get<long long>();
         return true;
     }
     if (value.is_number_float()) {
-        out = static_cast<long long>(value.get<double>());
+        const double d = value.get<double>();
+        // [-2^63, 2^63): both bounds are exact doubles.
+        if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) return false;
+        out = static_cast<long long>(d);
         return true;
     }
     return false;
@@ -40,9 +53,12 @@ bool integer(const json& value, long long& out) {
 std::string monitor_row(const json& m) {
     const json& s = member(m, "settings");
     long long counter = 0, rise = 0, fall = 0, bound = 0;
+    long long window = 0;  // rise + fall - 1, unless that overflows
     const std::string counter_text =
-        integer(member(m, "counter"), counter) && integer(member(s, "rise"), rise) && integer(member(s, "fall"), fall)
-            ? std::to_string(counter) + "/" + std::to_string(rise + fall - 1)
+        integer(member(m, "counter"), counter) && integer(member(s, "rise"), rise) &&
+                integer(member(s, "fall"), fall) && !__builtin_add_overflow(rise, fall, &window) &&
+                !__builtin_sub_overflow(window, 1, &window)
+            ? std::to_string(counter) + "/" + std::to_string(window)
             : "-";
     const std::string bound_text = integer(member(s, "detection_bound_ms"), bound) ? std::to_string(bound) + "ms" : "-";
     // The table shows the date without the year: "MM-DD HH:MM:SS".
@@ -75,7 +91,10 @@ bool field_value(const json& value, std::string& out, std::string& problem) {
 }  // namespace
 
 std::string format_wall_time(const json& seconds) {
-    if (!seconds.is_number() || !(seconds.get<double>() > 0)) return "-";
+    // Up to the end of year 9999: a later (or infinite) value would not fit
+    // time_t (undefined behaviour, found by fuzz/hactl_status) or the buffer.
+    constexpr double kLast = 253402300799.0;
+    if (!seconds.is_number() || !(seconds.get<double>() > 0) || !(seconds.get<double>() <= kLast)) return "-";
     const std::time_t t = static_cast<std::time_t>(seconds.get<double>());
     std::tm tm{};
     if (::localtime_r(&t, &tm) == nullptr) return "-";

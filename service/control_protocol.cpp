@@ -1,6 +1,7 @@
 #include "service/control_protocol.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace gha::control {
 
@@ -46,6 +47,21 @@ std::string serialize_request(const Request& request) {
     nlohmann::json json{{"command", request.command}};
     if (!request.arguments.empty()) json["arguments"] = request.arguments;
     return json.dump() + "\n";
+}
+
+std::uint64_t unsigned_argument(const nlohmann::json& arguments, const char* name, std::uint64_t fallback) {
+    if (!arguments.is_object()) return fallback;
+    const auto it = arguments.find(name);
+    if (it == arguments.end() || it->is_null()) return fallback;
+    if (it->is_number_unsigned()) return it->get<std::uint64_t>();
+    if (it->is_number_float()) {
+        const double d = it->get<double>();
+        // [0, 2^64) and whole: 18446744073709551616.0 is exact.
+        if (d >= 0 && d < 18446744073709551616.0 && d == static_cast<double>(static_cast<std::uint64_t>(d)))
+            return static_cast<std::uint64_t>(d);
+    }
+    throw std::invalid_argument(std::string("argument \"") + name + "\" must be a whole number >= 0, not " +
+                                it->dump());
 }
 
 }  // namespace gha::control

@@ -3,6 +3,7 @@
 //   response {"result": N, "text": "...", "arguments": {...}}
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -40,5 +41,12 @@ nlohmann::json answer(int result, std::string text,
 std::optional<Request> parse_request(std::string_view line, nlohmann::json& error);
 
 std::string serialize_request(const Request& request);
+
+// A whole-number argument >= 0 ("since", "limit", "id"): `fallback` when
+// absent or null. Anything else (a negative or fractional number, 1e300, a
+// string) throws std::invalid_argument, which CommandRegistry answers as an
+// error. nlohmann's get<std::uint64_t>() would convert a float that does not
+// fit with undefined behaviour, and wrap a negative one around.
+std::uint64_t unsigned_argument(const nlohmann::json& arguments, const char* name, std::uint64_t fallback);
 
 }  // namespace gha::control

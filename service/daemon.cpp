@@ -521,8 +521,9 @@ void Daemon::register_commands() {
                   });
     registry_.add("events", "event log; arguments: since (seq), limit", false,
                   [this](const Request& request, const Caller&) {
-                      const auto since = request.arguments.value("since", std::uint64_t{0});
-                      const auto limit = std::min<std::size_t>(request.arguments.value("limit", std::size_t{1000}), 10000);
+                      const auto since = control::unsigned_argument(request.arguments, "since", 0);
+                      const auto limit = static_cast<std::size_t>(
+                          std::min<std::uint64_t>(control::unsigned_argument(request.arguments, "limit", 1000), 10000));
                       json list = json::array();
                       for (const auto& event : events_.since(since, limit)) list.push_back(to_json(event));
                       const int result = list.empty() ? control::empty : control::success;
@@ -583,7 +584,7 @@ void Daemon::register_commands() {
                   [this](const Request& request, const Caller&) {
                       const TimePoint now = clock_.now();
                       if (request.arguments.contains("id")) {
-                          auto record = pipelines_.record(request.arguments["id"].get<std::uint64_t>());
+                          auto record = pipelines_.record(control::unsigned_argument(request.arguments, "id", 0));
                           if (!record) return answer(control::empty, "no such pipeline");
                           return answer(control::success, to_string(record->state), record_json(*record, now));
                       }

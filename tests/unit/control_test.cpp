@@ -60,6 +60,30 @@ TEST(ControlProtocol, RejectsMalformedRequestsWithAReason) {
     }
 }
 
+// events (since, limit) and actions (id): any local user may send these. A
+// float out of range reached nlohmann's get<std::uint64_t>(), a conversion
+// with undefined behaviour ({"limit": 1e300}; UBSan: float-cast-overflow).
+TEST(ControlProtocol, NumericArgumentsAreWholeNumbersOrAnError) {
+    const json args = json::parse(R"({"n": 5, "big": 18446744073709551615, "f": 3.0, "null": null,
+        "huge": 1e300, "two64": 18446744073709551616.0, "neg": -1, "negf": -0.5, "frac": 2.5,
+        "text": "5", "list": [1]})");
+    EXPECT_EQ(unsigned_argument(args, "n", 9), 5u);
+    EXPECT_EQ(unsigned_argument(args, "big", 9), 18446744073709551615u);
+    EXPECT_EQ(unsigned_argument(args, "f", 9), 3u);
+    EXPECT_EQ(unsigned_argument(args, "absent", 9), 9u);
+    EXPECT_EQ(unsigned_argument(args, "null", 9), 9u);
+    EXPECT_EQ(unsigned_argument(json(), "n", 9), 9u);
+    for (const char* bad : {"huge", "two64", "neg", "negf", "frac", "text", "list"}) {
+        try {
+            (void)unsigned_argument(args, bad, 9);
+            ADD_FAILURE() << bad << " was taken";
+        } catch (const std::invalid_argument& e) {
+            EXPECT_NE(std::string(e.what()).find(std::string("\"") + bad + "\" must be a whole number"),
+                      std::string::npos) << e.what();
+        }
+    }
+}
+
 class RegistryTest : public ::testing::Test {
 protected:
     RegistryTest()

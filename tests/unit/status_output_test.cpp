@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace gha::ctl {
 namespace {
 
@@ -61,6 +63,34 @@ TEST(StatusOutput, ATimeIsShownWithoutTheYear) {
     EXPECT_EQ(format_wall_time(json(0)), "-");
     EXPECT_EQ(format_wall_time(json("0")), "-");
     EXPECT_EQ(format_wall_time(json(1.7e9)).substr(0, 5), "2023-");
+}
+
+// Found by fuzz/hactl_status (UBSan: 6.7e86 is outside the range of long):
+// numbers no time_t or long long can hold print as "-", never convert.
+TEST(StatusOutput, NumbersTooLargeForTheirTypePrintAsDashes) {
+    EXPECT_EQ(format_wall_time(json(6.66667e86)), "-");
+    EXPECT_EQ(format_wall_time(json(std::numeric_limits<double>::infinity())), "-");
+    EXPECT_EQ(format_wall_time(json(253402300800.0)), "-");  // year 10000
+    EXPECT_NE(format_wall_time(json(253402200000.0)), "-");  // 9999
+    json s = first_second();
+    s["monitors"][0]["last_change"] = 1e300;
+    s["monitors"][0]["counter"] = -1e300;
+    s["monitors"][0]["settings"]["detection_bound_ms"] = 18446744073709551615u;  // 2^64 - 1
+    s["nfsd"]["code"] = 9.3e18;
+    std::string out;
+    ASSERT_NO_THROW(out = format_status(s));
+    EXPECT_NE(out.find("pid        unknown    -          -         -        -"), std::string::npos) << out;
+    EXPECT_NE(out.find("nfsd        UNKNOWN"), std::string::npos) << out;
+    // rise + fall - 1 would overflow
+    s = first_second();
+    s["monitors"][0]["settings"]["rise"] = std::numeric_limits<long long>::max();
+    s["monitors"][0]["settings"]["fall"] = 2;
+    out = format_status(s);
+    EXPECT_NE(out.find("pid        unknown    -          -         3000ms"), std::string::npos) << out;
+    s["monitors"][0]["settings"]["rise"] = std::numeric_limits<long long>::min();
+    s["monitors"][0]["settings"]["fall"] = 0;
+    out = format_status(s);
+    EXPECT_NE(out.find("pid        unknown    -          -         3000ms"), std::string::npos) << out;
 }
 
 TEST(StatusOutput, FieldPrintsOneValuePerLine) {

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <string_view>
@@ -19,10 +20,17 @@
 
 namespace {
 
+std::string scratch;  // removed at exit
+
 std::string scratch_dir() {
     char name[] = "/tmp/gha-fuzz-ganesha-conf-XXXXXX";
     if (!::mkdtemp(name)) std::abort();
     const std::string dir = name;
+    scratch = dir;
+    std::atexit([] {
+        std::error_code ignored;
+        std::filesystem::remove_all(scratch, ignored);
+    });
     std::ofstream(dir + "/inc.conf") << "EXPORT { Export_Id = 2; Path = /b; Pseudo = /b; FSAL { Name = VFS; } }\n";
     std::ofstream(dir + "/loop.conf") << "NFSV4 { Grace_Period = 20; }\n%include loop.conf\n";
     std::ofstream(dir + "/bad.conf") << "NFSV4 { Grace_Period = 20 }\n";

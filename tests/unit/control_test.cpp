@@ -446,6 +446,7 @@ TEST_F(ServerTest, CloseRemovesTheSocketFile) {
 // queued: the server pauses between tries instead of spinning, counts each
 // failure, and serves the connection once a descriptor is free again.
 TEST_F(ServerTest, OutOfDescriptorsTheAcceptLoopBacksOffAndRecovers) {
+    if (test::kSanitizerNeedsDescriptors) GTEST_SKIP() << test::kSanitizerNeedsDescriptorsWhy;
     start();
     const int client = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     ASSERT_GE(client, 0);

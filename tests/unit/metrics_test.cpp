@@ -577,6 +577,7 @@ TEST_F(ExporterTest, ABusyPortIsRetriedNotFatal) {
 // run them back to back), counts them, and serves the queued scrape once a
 // descriptor is free again.
 TEST_F(ExporterTest, OutOfDescriptorsTheAcceptLoopBacksOffAndRecovers) {
+    if (test::kSanitizerNeedsDescriptors) GTEST_SKIP() << test::kSanitizerNeedsDescriptorsWhy;
     int errors = 0;
     exporter->on_accept_error = [&](std::error_code) { ++errors; };
     asio::io_context client_io;

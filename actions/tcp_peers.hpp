@@ -4,6 +4,7 @@
 // connected to it, to release their NFSv4 state.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <system_error>
@@ -27,6 +28,30 @@ std::vector<std::string> tcp_peers(const std::string& local_address, std::uint16
 // IPv4. Sorted, at most max_connections. Called on the loop (see above).
 std::vector<ClientConnection> tcp_connections(const std::vector<asio::ip::address>& locals, std::uint16_t local_port,
                                               std::error_code& ec, std::size_t max_connections = 4096);
+
+// Which sockets destroy_connections() closes.
+enum class StaleSockets {
+    all,        // every one but listeners
+    not_fresh,  // those no new client could own: closing states, and established
+                // ones that keep retransmitting or have heard nothing from
+                // their client for quiet_limit (the VIP has just arrived)
+};
+
+// A connection made in the milliseconds since a VIP's arrival was seen has
+// heard from its client within this; one left from the VIP's earlier stay
+// here has heard nothing since the VIP left.
+inline constexpr std::chrono::milliseconds kQuietBeforeArrival{1000};
+
+// Closes (sock_diag SOCK_DESTROY: the kernel sends the peer a reset)
+// the TCP sockets of this network namespace whose local end is
+// local:local_port, as `which` says. A connection left from an earlier stay
+// of a VIP on this node would take the segments of a client that reuses its
+// port (a rebooted Linux NFS client often picks the same one) and the tickle
+// ACK's answer with them: the client would never be reset. Returns how many
+// were closed; ec is operation_not_supported when the kernel lacks
+// CONFIG_INET_DIAG_DESTROY.
+std::size_t destroy_connections(const asio::ip::address& local, std::uint16_t local_port, StaleSockets which,
+                                std::error_code& ec, std::chrono::milliseconds quiet_limit = kQuietBeforeArrival);
 
 // "::ffff:192.0.2.1" -> "192.0.2.1"; anything else unchanged.
 std::string unmapped_address(const std::string& address);

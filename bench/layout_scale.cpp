@@ -33,7 +33,7 @@
 #include <string>
 #include <vector>
 
-#include "ctl/mini_xml.hpp"
+#include "ctl/xml_tree.hpp"
 #include "tests/support/cib_file.hpp"
 #include "tests/support/ganesha_lab.hpp"
 
@@ -152,12 +152,13 @@ int main(int argc, char** argv) {
         const std::string configuration =
             must({hactl, "cluster", "--config", config, "--ganesha-conf", good_conf, "show-cib"}).result.out;
         std::size_t constraints = 0, locations = 0, primitives = 0;
-        const xml::Element conf = xml::parse(configuration);
-        for (const auto& c : conf.child("constraints")->children) {
-            constraints += !c.is_comment();
-            locations += c.name == "rsc_location";
+        const pugi::xml_document document = xml::parse(configuration);
+        const pugi::xml_node conf = document.document_element();
+        for (const pugi::xml_node c : xml::elements(conf.child("constraints"))) {
+            ++constraints;
+            locations += std::string_view(c.name()) == "rsc_location";
         }
-        conf.child("resources")->visit([&](const xml::Element& e) { primitives += e.name == "primitive"; });
+        xml::visit(conf.child("resources"), [&](pugi::xml_node e) { primitives += std::string_view(e.name()) == "primitive"; });
 
         const std::string cib = lab::write_file(dir.file("cib.xml"), lab::full_cib(configuration, nodes));
         std::vector<double> verify;

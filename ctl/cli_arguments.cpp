@@ -30,6 +30,11 @@ bool build_arguments(const std::vector<std::string>& words, nlohmann::json& argu
     arguments = nlohmann::json::object();
     for (std::size_t i = 0; i < words.size(); ++i) {
         const std::string& word = words[i];
+        if (word.rfind("--", 0) == 0 && word.find('=') != std::string::npos) {  // --since=5
+            const auto eq = word.find('=');
+            if (!put(arguments, word.substr(2, eq - 2), word.substr(eq + 1), problem)) return false;
+            continue;
+        }
         if (word.rfind("--", 0) == 0) {  // --since 5 -> since=5
             if (i + 1 >= words.size()) {
                 problem = word + " needs a value";

@@ -1,5 +1,5 @@
 // The "arguments" object ganesha-hactl sends for the words after the
-// command: `key=value` and `--key value` pairs, any other word appended to
+// command: `key=value`, `--key value` and `--key=value` pairs, any other word appended to
 // "args". Values stay the strings they were typed as (node=123 names the
 // node "123", it is not the number 123), except for the keys the daemon
 // reads as counters or ids, which must then be whole numbers.

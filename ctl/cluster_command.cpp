@@ -23,9 +23,12 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "ctl/glusterfs_adoption.hpp"
+#include "ctl/cluster_support.hpp"
 #include "ctl/run_command.hpp"
 #include "ctl/text_table.hpp"
 #include "ganesha_conf/check.hpp"
+#include "service/vip_taker.hpp"
 
 namespace gha::cluster {
 namespace {
@@ -35,13 +38,13 @@ using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-constexpr int kNoCluster = 102;  // CRM_EX_DISCONNECT
 constexpr int kOldData = 103;    // CRM_EX_OLD: the CIB changed since we read it
 constexpr int kDigest = 104;     // CRM_EX_DIGEST
 constexpr int kApplyAttempts = 5;
-constexpr std::size_t kMaxConfigBytes = 1024 * 1024;
 
-constexpr const char* kHelp = R"(usage: ganesha-hactl cluster [--config PATH] [--json] [--wait SECONDS] SUBCOMMAND [ARGS]
+}  // namespace
+
+const char* const kClusterHelp = R"(usage: ganesha-hactl cluster [--config PATH] [--json] [--wait SECONDS] SUBCOMMAND [ARGS]
 
 Subcommands (ganesha-ha.conf: --config, default /etc/ganesha/ganesha-ha.conf):
   show-cib               print the CIB layout (resources, constraints, properties) setup applies
@@ -49,17 +52,29 @@ Subcommands (ganesha-ha.conf: --config, default /etc/ganesha/ganesha-ha.conf):
                          /etc/ganesha/ganesha.conf; see `ganesha-hactl ganesha-conf check`) and refuse when
                          clients would lose their state on failover; then apply the layout to the running
                          cluster (idempotent), set no-quorum-policy, wait until every resource is placed
+  setup --adopt-glusterfs
+                         the same on a cluster GlusterFS's ganesha-ha.sh made: take its objects over (one
+                         CIB patch, no VIP stopped or moved; refused, naming the object, when one cannot be
+                         taken over), so that setup and teardown manage them; run setup again once placed
   teardown               remove exactly what setup created (the objects listed in tag ganesha-ha)
   add NODE VIP           add a node and its VIP to the layout and to ganesha-ha.conf (with a .bak)
   delete NODE            remove a node and its VIP from the layout and from ganesha-ha.conf
-  status                 nodes, ganesha health, where each VIP runs, and a verdict (--json too)
+  status                 nodes, ganesha health, drains, where each VIP runs, and a verdict (--json too)
+  drain NODE             keep NODE's VIPs away, across restarts: HA_DRAINED_ATTR=1 (ganesha-drained) in the
+                         CIB; NODE's ganesha-had moves them the safe way; waits until NODE holds none
+                         (root or HA_CONTROL_GROUP; draining a drained node is success)
+  undrain NODE           end NODE's drain; waits until its VIP is back (once its ganesha.nfsd is healthy)
+  move VIP|NODE TARGET   move a VIP (named by its address or its home node) to TARGET: TARGET's ganesha enters
+                         grace for it first, as on a failover; lasts until the VIP next leaves TARGET (a failure
+                         or drain of TARGET) or `move VIP|NODE HOME`; waits until it runs there
   refresh-config [--ganesha-conf PATH] EXPORT_ID
                          re-read export EXPORT_ID from ganesha.conf (default HA_GANESHA_CONF or
                          /etc/ganesha/ganesha.conf)
                          in the LOCAL ganesha.nfsd (D-Bus UpdateExport); run it on every node
 
 Options:
-  --wait SECONDS   bound on waiting for placement after setup/add/delete/teardown (default 120; 0: no wait)
+  --wait SECONDS   bound on waiting for placement after setup/add/delete/teardown, for drain/undrain/move to
+                   take effect (default 120; 0: no wait)
   --ganesha-conf PATH
                    this node's ganesha.conf, for setup's check and refresh-config (default: HA_GANESHA_CONF
                    from ganesha-ha.conf, else /etc/ganesha/ganesha.conf; the ganesha_nfsd agents get
@@ -72,79 +87,13 @@ default /var/run/gluster/shared_storage).
 Exit codes: 0 success (status: HEALTHY), 1 failure or refusal, 2 usage, 4 no cluster running here,
 6 invalid ganesha-ha.conf or arguments, or (setup) a ganesha.conf that fails the check, 8 status FAILOVER,
 9 status BAD.
+Options may come before or after the subcommand; --key=value works too. `ganesha-hactl cluster SUBCOMMAND
+--help` describes one subcommand.
 )";
 
-struct Failure : std::runtime_error {
-    Failure(int exit_code, const std::string& message) : std::runtime_error(message), code(exit_code) {}
-    int code;
-};
-
-void say(const std::string& line) {
-    std::fputs((line + "\n").c_str(), stdout);
-    std::fflush(stdout);
-}
-
-void warn(const std::string& line) {
-    std::fputs(("warning: " + line + "\n").c_str(), stderr);
-    std::fflush(stderr);
-}
-
-std::string join(const std::vector<std::string>& items, const std::string& sep) {
-    std::string out;
-    for (const auto& s : items) out += (out.empty() ? "" : sep) + s;
-    return out;
-}
-
-std::string trim_copy(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-        s.remove_suffix(1);
-    return std::string(s);
-}
-
-std::string lower(std::string s) {
-    for (auto& c : s)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return s;
-}
+namespace {
 
 // ---- ganesha-ha.conf ---------------------------------------------------------
-
-std::string read_config_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw ConfigError(path, 0, std::string("cannot read: ") + std::strerror(errno));
-    std::string text;
-    char buffer[65536];
-    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-        text.append(buffer, static_cast<std::size_t>(in.gcount()));
-        if (text.size() > kMaxConfigBytes)
-            throw ConfigError(path, 0, "file is larger than " + std::to_string(kMaxConfigBytes) + " bytes");
-    }
-    return text;
-}
-
-struct Loaded {
-    std::string text;
-    Config config;
-    LayoutOptions options;
-};
-
-Loaded parse_loaded(std::string text, const std::string& source) {
-    ConfigOverrides overrides;
-    overrides.any_node = true;
-    Loaded l;
-    l.config = parse_config(text, source, overrides);
-    l.options = l.config.layout;
-    l.text = std::move(text);
-    return l;
-}
-
-Loaded load(const std::string& path) { return parse_loaded(read_config_text(path), path); }
-
-void print_config_warnings(const Config& config) {
-    for (const auto& w : config.warnings) warn(w);
-}
 
 bool is_host_name(std::string_view name) {
     if (name.empty() || name.size() > 253) return false;
@@ -222,19 +171,6 @@ struct ConfigLines {
 };
 
 // ---- child processes and files ----------------------------------------------
-
-CommandResult tool(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = 20s) {
-    CommandOptions o;
-    o.timeout = timeout;
-    return run_command(argv, o);
-}
-
-std::string output_of(const CommandResult& r) {
-    std::string text = trim_copy(r.err);
-    const std::string out = trim_copy(r.out);
-    if (!out.empty()) text += (text.empty() ? "" : "\n") + out;
-    return text;
-}
 
 // A private scratch directory (mode 0700) for the files crm_verify and
 // crm_diff read; removed with everything in it.
@@ -339,40 +275,11 @@ private:
 
 // ---- the CIB -----------------------------------------------------------------
 
-xml::Element parse_tool_xml(const std::string& what, const std::string& text) {
-    try {
-        return xml::parse(text);
-    } catch (const xml::ParseError& e) {
-        throw Failure(exit_failed, what + " printed XML we cannot read: " + e.what());
-    }
-}
-
-[[noreturn]] void no_cluster(const CommandResult& r) {
-    throw Failure(exit_no_cluster, "no cluster is running on this node (" + r.describe() +
-                                       "): start corosync and pacemaker first");
-}
-
-xml::Element query_cib(std::string& raw) {
-    const auto r = tool({"cibadmin", "-Q"});
-    if (r.ran() && r.exit_code == kNoCluster) no_cluster(r);
-    if (!r.ok()) throw Failure(exit_failed, "cibadmin -Q: " + r.describe());
-    raw = r.out;
-    return parse_tool_xml("cibadmin -Q", r.out);
-}
-
-xml::Element query_crm_mon() {
-    const auto r = tool({"crm_mon", "--output-as=xml", "-1", "-A"});
-    if (r.ran() && r.exit_code == kNoCluster) no_cluster(r);
-    if (!r.ok()) throw Failure(exit_failed, "crm_mon: " + r.describe());
-    return parse_tool_xml("crm_mon", r.out);
-}
-
-xml::Element without_status(const xml::Element& cib) {
-    xml::Element copy = cib;
-    std::erase_if(copy.children, [](const xml::Element& e) { return e.name == "status"; });
-    xml::Element status;
-    status.name = "status";
-    copy.children.push_back(std::move(status));
+pugi::xml_document without_status(pugi::xml_node cib) {
+    pugi::xml_document copy;
+    pugi::xml_node root = copy.append_copy(cib);
+    while (const pugi::xml_node status = root.child("status")) root.remove_child(status);
+    root.append_child("status");
     return copy;
 }
 
@@ -382,25 +289,78 @@ long long number(const std::string& text) {
     return ec == std::errc{} && ptr == text.data() + text.size() ? v : 0;
 }
 
-struct Applied {
-    bool changed = false;
-    Plan plan;
+// GlusterFS's objects to take over (setup --adopt-glusterfs): the config
+// they are checked against.
+struct AdoptFrom {
+    const Config* config = nullptr;
 };
 
-// One atomic, verified CIB change (see the header comment).
-Applied apply(const Layout* desired) {
+// The layout as it applies to this CIB: VIPs keep the agent they run with,
+// GlusterFS's objects are taken over when asked. Returns the ids taken
+// over now (not ours yet).
+std::set<std::string> fit_layout(pugi::xml_node conf, AdoptFrom adopt, Layout& layout) {
+    std::set<std::string> ours = tagged_ids(conf), fresh;
+    if (adopt.config) {
+        Layout adjusted = layout;
+        const Adoption adoption = adopt_glusterfs(conf, *adopt.config, adjusted);
+        if (!adoption.refusals.empty())
+            throw Failure(exit_failed, "refusing to take over GlusterFS's layout (nothing was changed):\n  " +
+                                           join(adoption.refusals, "\n  "));
+        for (const auto& id : adoption.ids)
+            if (!ours.count(id)) fresh.insert(id);
+        if (fresh.empty() && !conf.child("tags").find_child_by_attribute("tag", "id", std::string(kTagId).c_str()))
+            throw Failure(exit_failed, "--adopt-glusterfs: no object of GlusterFS's ganesha-ha.sh in the CIB "
+                                       "(nfs-grace-clone, <node>-cluster_ip-1, ...); nothing was changed");
+        if (fresh.empty()) {
+            // Taken over already (a second run): the plain layout.
+            say("nothing of GlusterFS's ganesha-ha.sh left to take over: applying the layout as setup does");
+        } else {
+            say("taking over from GlusterFS's ganesha-ha.sh: " + join({fresh.begin(), fresh.end()}, " "));
+            if (!adoption.stopped.empty())
+                say("stopped now, removed by the next setup (stopping them together could leave port 2049 "
+                    "blocked): " + join(adoption.stopped, " "));
+            layout = std::move(adjusted);
+            ours.insert(fresh.begin(), fresh.end());
+        }
+    }
+    keep_vip_agents(conf, ours, layout);
+    return fresh;
+}
+
+// One atomic, verified CIB change (see the header comment), of the layout
+// as fitted to the CIB it is planned on (fit_layout).
+Applied apply(const Layout* desired, AdoptFrom adopt = {}) {
+    std::set<std::string> adopted;
+    Applied result = apply_plan([&](pugi::xml_node conf) {
+        Layout fitted;
+        adopted.clear();
+        if (desired) {
+            fitted = *desired;
+            adopted = fit_layout(conf, adopt, fitted);
+        }
+        return plan_change(conf, desired ? &fitted : nullptr, adopted);
+    });
+    result.adopted = std::move(adopted);
+    return result;
+}
+
+}  // namespace
+
+Applied apply_plan(const std::function<Plan(pugi::xml_node configuration)>& planner) {
     for (int attempt = 1;; ++attempt) {
         std::string raw;
-        const xml::Element cib = query_cib(raw);
-        const xml::Element* conf = cib.child("configuration");
+        const pugi::xml_document cib_document = query_cib(raw);
+        const pugi::xml_node cib = cib_document.document_element();
+        const pugi::xml_node conf = cib.child("configuration");
         if (!conf) throw Failure(exit_failed, "the CIB has no <configuration>");
-        Applied result{false, plan_change(*conf, desired)};
+        Applied result{false, planner(conf)};
         Plan& plan = result.plan;
         if (!plan.conflicts.empty())
             throw Failure(exit_failed, "refusing to change the CIB (nothing was changed):\n  " +
                                            join(plan.conflicts, "\n  ") +
                                            "\nremove or rename those objects, or run teardown first if they are "
-                                           "left from an older layout");
+                                           "left from an older layout; a cluster GlusterFS's ganesha-ha.sh set up: "
+                                           "setup --adopt-glusterfs takes its objects over");
         if (!plan.dangling.empty())
             throw Failure(exit_failed, "refusing to remove objects that others refer to (nothing was changed):\n  " +
                                            join(plan.dangling, "\n  ") + "\nremove those references first");
@@ -410,12 +370,16 @@ Applied apply(const Layout* desired) {
         // crm_feature_set above 3.0.8, as every live CIB has; a hand-written
         // CIB_file may lack it, and format 1 patches lose the order of new
         // children (the digest check then fails).
-        xml::Element original = cib;
-        if (!original.has("crm_feature_set")) original.set("crm_feature_set", "3.0.9");
-        xml::Element updated = original;
-        *updated.child("configuration") = plan.configuration;
-        updated.set("epoch", std::to_string(number(cib.get("epoch", "0")) + 1));
-        updated.set("num_updates", "0");
+        pugi::xml_document original_document;
+        const pugi::xml_node original = original_document.append_copy(cib);
+        if (!xml::has(original, "crm_feature_set")) xml::set(original, "crm_feature_set", "3.0.9");
+        pugi::xml_document updated_document;
+        pugi::xml_node updated = updated_document.append_copy(original);
+        const pugi::xml_node old_configuration = updated.child("configuration");
+        updated.insert_copy_after(plan.configuration.document_element(), old_configuration);
+        updated.remove_child(old_configuration);
+        xml::set(updated, "epoch", std::to_string(number(xml::get(cib, "epoch")) + 1));
+        xml::set(updated, "num_updates", "0");
 
         ScratchDir dir;
         const std::string orig = dir.write("original.xml", xml::to_string(original));
@@ -456,6 +420,8 @@ Applied apply(const Layout* desired) {
     }
 }
 
+namespace {
+
 void report_applied(const Applied& a) {
     if (!a.changed) {
         say("the CIB already has this layout: nothing to change");
@@ -475,88 +441,6 @@ void report_applied(const Applied& a) {
 }
 
 // ---- crm_mon ------------------------------------------------------------------
-
-struct MonResource {
-    std::string id, role;
-    bool active = false;   // started: serving
-    bool running = false;  // active in any role, stopping included
-    bool failed = false, blocked = false, orphaned = false;
-    std::vector<std::string> nodes;
-};
-
-struct Mon {
-    std::string dc;
-    bool quorum = false;
-    std::optional<bool> stonith_enabled;
-    std::string no_quorum_policy;
-    std::map<std::string, bool> nodes;  // name -> online
-    std::map<std::string, std::map<std::string, std::string>> attributes;
-    // Primitive id, or clone id (its instances), or a group member's id.
-    std::map<std::string, std::vector<MonResource>> resources;
-};
-
-MonResource mon_resource(const xml::Element& r) {
-    MonResource m;
-    m.id = r.get("id");
-    m.role = r.get("role");
-    // Serving only once started: a start still in progress (record-pending)
-    // or a stop is not.
-    const std::string& role = m.role;
-    m.running = r.get("active") == "true";
-    m.active = m.running &&
-               (role == "Started" || role == "Promoted" || role == "Unpromoted" || role == "Master" || role == "Slave");
-    m.failed = r.get("failed") == "true";
-    m.blocked = r.get("blocked") == "true";
-    m.orphaned = r.get("orphaned") == "true";
-    for (const auto* n : r.children_named("node")) m.nodes.push_back(n->get("name"));
-    return m;
-}
-
-Mon parse_mon(const xml::Element& root) {
-    Mon mon;
-    if (const auto* summary = root.child("summary")) {
-        if (const auto* dc = summary->child("current_dc"); dc && dc->get("present") == "true") {
-            mon.dc = dc->get("name");
-            mon.quorum = dc->get("with_quorum") == "true";
-        }
-        if (const auto* options = summary->child("cluster_options")) {
-            if (options->has("stonith-enabled")) mon.stonith_enabled = options->get("stonith-enabled") == "true";
-            mon.no_quorum_policy = options->get("no-quorum-policy");
-        }
-    }
-    if (const auto* nodes = root.child("nodes"))
-        for (const auto* n : nodes->children_named("node")) mon.nodes[n->get("name")] = n->get("online") == "true";
-    if (const auto* resources = root.child("resources")) {
-        for (const auto& r : resources->children) {
-            if (r.name == "resource") {
-                mon.resources[r.get("id")].push_back(mon_resource(r));
-            } else if (r.name == "clone") {
-                auto& instances = mon.resources[r.get("id")];
-                for (const auto* i : r.children_named("resource")) instances.push_back(mon_resource(*i));
-            } else if (r.name == "group") {
-                for (const auto* i : r.children_named("resource")) mon.resources[i->get("id")].push_back(mon_resource(*i));
-            }
-        }
-    }
-    if (const auto* attrs = root.child("node_attributes"))
-        for (const auto* n : attrs->children_named("node"))
-            for (const auto* a : n->children_named("attribute"))
-                mon.attributes[n->get("name")][a->get("name")] = a->get("value");
-    return mon;
-}
-
-std::vector<std::string> active_nodes(const Mon& mon, const std::string& id, bool* failed = nullptr,
-                                      bool any_role = false) {
-    std::vector<std::string> out;
-    const auto it = mon.resources.find(id);
-    if (it == mon.resources.end()) return out;
-    for (const auto& r : it->second) {
-        if (failed && (r.failed || r.blocked)) *failed = true;
-        if (any_role ? r.running : r.active)
-            for (const auto& n : r.nodes) out.push_back(n);
-    }
-    return out;
-}
 
 // ---- waiting for placement ----------------------------------------------------
 
@@ -615,8 +499,8 @@ std::string dc_state(const std::string& dc) {
     if (!r.ok()) return {};
     std::string state;
     try {
-        xml::parse(r.out).visit([&](const xml::Element& e) {
-            if (e.name == "crmd") state = e.get("state");
+        xml::visit(xml::parse(r.out).document_element(), [&](pugi::xml_node e) {
+            if (std::string_view(e.name()) == "crmd") state = xml::get(e, "state");
         });
     } catch (const xml::ParseError&) {
     }
@@ -632,7 +516,7 @@ bool wait_placed(const Layout& layout, const Config& config, std::chrono::second
     std::string last;
     auto last_print = started;
     for (;;) {
-        const Mon mon = parse_mon(query_crm_mon());
+        const Mon mon = parse_mon(query_crm_mon().document_element());
         Progress p = placement(layout, config, mon);
         if (p.done) {
             const std::string state = dc_state(mon.dc);
@@ -671,7 +555,7 @@ bool wait_gone(const std::vector<std::string>& ids, std::chrono::seconds bound) 
     const auto started = Clock::now();
     std::string last;
     for (;;) {
-        const Mon mon = parse_mon(query_crm_mon());
+        const Mon mon = parse_mon(query_crm_mon().document_element());
         std::vector<std::string> still;
         for (const auto& id : ids)
             if (!active_nodes(mon, id, nullptr, true).empty()) still.push_back(id);
@@ -719,12 +603,7 @@ void crm_verify_live() {
 
 // ---- subcommands ----------------------------------------------------------------
 
-struct Args {
-    std::vector<std::string> words;  // subcommand and its operands
-    ClusterOptions options;
-    std::chrono::seconds wait{120};
-    std::string ganesha_conf;  // --ganesha-conf; "" = HA_GANESHA_CONF
-};
+using Args = ClusterArgs;
 
 std::string ganesha_conf_of(const Args& a, const Config& config) {
     return a.ganesha_conf.empty() ? config.ganesha_conf : a.ganesha_conf;
@@ -752,10 +631,6 @@ void require_ganesha_conf(const std::string& path) {
         "\" (every node must present the same one)");
 }
 
-void expect_operands(const Args& a, std::size_t n, const char* usage) {
-    if (a.words.size() != n + 1) throw Failure(exit_usage, std::string("usage: ganesha-hactl cluster ") + usage);
-}
-
 int show_cib(const Args& a) {
     expect_operands(a, 0, "show-cib");
     const Loaded l = load(a.options.config);
@@ -773,30 +648,33 @@ int setup(const Args& a) {
     const Layout layout = build_layout(l.config, l.options);
     say("setting up " + l.config.ha_name + ": " + std::to_string(layout.nodes.size()) + " nodes (" +
         join(layout.nodes, ", ") + "), no-quorum-policy=" + layout.no_quorum_policy);
-    const Applied applied = apply(&layout);
+    const Applied applied = apply(&layout, {a.adopt_glusterfs ? &l.config : nullptr});
     report_applied(applied);
-    check_cluster(layout, parse_mon(query_crm_mon()));
+    check_cluster(layout, parse_mon(query_crm_mon().document_element()));
     crm_verify_live();
-    return wait_placed(layout, l.config, a.wait) ? exit_ok : exit_failed;
+    const bool placed = wait_placed(layout, l.config, a.wait);
+    if (!applied.adopted.empty() && applied.changed)
+        say("next, once every resource is placed: `ganesha-hactl cluster setup` (adds the orders grace -> VIP and "
+            "trigger -> VIP, removes the stopped portblocks; no VIP stops or moves)");
+    return placed ? exit_ok : exit_failed;
 }
 
-std::vector<std::string> resource_ids(const Plan& plan, const xml::Element& before) {
+std::vector<std::string> resource_ids(const Plan& plan, pugi::xml_node before) {
     // Top-level resources among the removed objects (they show up in crm_mon).
     std::vector<std::string> out;
-    if (const auto* resources = before.child("resources"))
-        for (const auto& r : resources->children)
-            if (std::find(plan.removed.begin(), plan.removed.end(), r.get("id")) != plan.removed.end())
-                out.push_back(r.get("id"));
+    for (const pugi::xml_node r : xml::elements(before.child("resources")))
+        if (std::find(plan.removed.begin(), plan.removed.end(), xml::get(r, "id")) != plan.removed.end())
+            out.push_back(xml::get(r, "id"));
     return out;
 }
 
 int teardown(const Args& a) {
     expect_operands(a, 0, "teardown");
     std::string raw;
-    const xml::Element cib = query_cib(raw);
-    const xml::Element* conf = cib.child("configuration");
+    const pugi::xml_document cib = query_cib(raw);
+    const pugi::xml_node conf = cib.document_element().child("configuration");
     if (!conf) throw Failure(exit_failed, "the CIB has no <configuration>");
-    const Plan preview = plan_change(*conf, nullptr);
+    const Plan preview = plan_change(conf, nullptr);
     if (!preview.changed) {
         say("no ganesha-ha layout in the CIB (no tag " + std::string(kTagId) + "): nothing to tear down");
         // Objects with our ids that the tag does not list are someone else's.
@@ -804,9 +682,9 @@ int teardown(const Args& a) {
             const Loaded l = load(a.options.config);
             const Layout layout = build_layout(l.config, l.options);
             std::vector<std::string> found;
-            conf->visit([&](const xml::Element& e) {
+            xml::visit(conf, [&](pugi::xml_node e) {
                 for (const auto& o : layout.objects)
-                    if (e.get("id") == o.id && e.name != "obj_ref") found.push_back(o.id);
+                    if (xml::get(e, "id") == o.id && std::string_view(e.name()) != "obj_ref") found.push_back(o.id);
             });
             if (!found.empty())
                 say("note: not removed, not created by ganesha-hactl: " + join(found, " "));
@@ -817,12 +695,11 @@ int teardown(const Args& a) {
     const Applied applied = apply(nullptr);
     report_applied(applied);
     std::vector<std::string> dead;
-    if (const auto* resources = conf->child("resources"))
-        for (const auto& r : resources->children)
-            if (r.get("id").ends_with("-dead_ip-1")) dead.push_back(r.get("id"));
+    for (const pugi::xml_node r : xml::elements(conf.child("resources")))
+        if (xml::get(r, "id").ends_with("-dead_ip-1")) dead.push_back(xml::get(r, "id"));
     if (!dead.empty())
         say("note: left in place (created by ganesha-had at run time, not by setup): " + join(dead, " "));
-    return wait_gone(resource_ids(applied.plan, *conf), a.wait) ? exit_ok : exit_failed;
+    return wait_gone(resource_ids(applied.plan, conf), a.wait) ? exit_ok : exit_failed;
 }
 
 int change_nodes(const Args& a, bool adding) {
@@ -844,11 +721,10 @@ int change_nodes(const Args& a, bool adding) {
     // The cluster must already run this layout's predecessor.
     {
         std::string raw;
-        const xml::Element cib = query_cib(raw);
+        const pugi::xml_document cib = query_cib(raw);
         bool tagged = false;
-        if (const auto* conf = cib.child("configuration"))
-            if (const auto* tags = conf->child("tags"))
-                for (const auto* t : tags->children_named("tag")) tagged = tagged || t->get("id") == kTagId;
+        for (const pugi::xml_node t : cib.document_element().child("configuration").child("tags").children("tag"))
+            tagged = tagged || xml::get(t, "id") == kTagId;
         if (!tagged)
             throw Failure(exit_failed, "no ganesha-ha layout in the CIB (tag " + std::string(kTagId) +
                                            "): run setup first; nothing was changed");
@@ -868,21 +744,25 @@ int change_nodes(const Args& a, bool adding) {
     say("updated " + a.options.config + " (previous version: " + a.options.config + ".bak)");
     say("note: copy it to every node and run `ganesha-hactl reload` there" +
         std::string(adding ? "; the node must also join corosync/pacemaker (e.g. pcs cluster node add)" : ""));
-    check_cluster(layout, parse_mon(query_crm_mon()));
+    check_cluster(layout, parse_mon(query_crm_mon().document_element()));
     return wait_placed(layout, after.config, a.wait) ? exit_ok : exit_failed;
 }
 
 json status_json(const ClusterStatus& s, const Config& config) {
     json nodes = json::array(), vips = json::array();
     for (const auto& n : s.nodes) {
-        json j{{"name", n.name}, {"member", n.member}, {"online", n.online}, {"ganesha_healthy", n.ganesha_healthy()}};
+        json j{{"name", n.name},
+               {"member", n.member},
+               {"online", n.online},
+               {"ganesha_healthy", n.ganesha_healthy()},
+               {"drained", n.drained}};
         j["ganesha_active"] = n.ganesha_active ? json(*n.ganesha_active) : json(nullptr);
         j["grace_active"] = n.grace_active ? json(*n.grace_active) : json(nullptr);
         nodes.push_back(j);
     }
     for (const auto& v : s.vips)
         vips.push_back({{"resource", v.resource}, {"address", v.address}, {"home", v.home}, {"running_on", v.running_on},
-                        {"at_home", v.at_home()}, {"failed", v.failed}});
+                        {"at_home", v.at_home()}, {"ready_on", v.ready_on}, {"failed", v.failed}});
     json j{{"verdict", s.verdict}, {"reasons", s.reasons}, {"ha_name", config.ha_name}, {"nodes", nodes},
            {"vips", vips}, {"dc", s.dc.empty() ? json(nullptr) : json(s.dc)}, {"quorum", s.quorum},
            {"no_quorum_policy", s.no_quorum_policy}};
@@ -893,7 +773,7 @@ json status_json(const ClusterStatus& s, const Config& config) {
 int status(const Args& a) {
     expect_operands(a, 0, "status");
     const Loaded l = load(a.options.config);
-    const ClusterStatus s = evaluate_status(l.config, query_crm_mon());
+    const ClusterStatus s = evaluate_status(l.config, query_crm_mon().document_element());
     if (a.options.json) {
         say(status_json(s, l.config).dump(2));
     } else {
@@ -939,134 +819,153 @@ int refresh_config(const Args& a) {
 
 // ---- plan_change ------------------------------------------------------------------
 
-Plan plan_change(const xml::Element& conf, const Layout* desired) {
+std::set<std::string> tagged_ids(pugi::xml_node configuration) {
+    const std::string tag_id(kTagId);
+    std::set<std::string> owned = {tag_id};
+    for (const pugi::xml_node t : xml::element_of(configuration).child("tags").children("tag"))
+        if (xml::get(t, "id") == tag_id)
+            for (const pugi::xml_node ref : t.children("obj_ref")) owned.insert(xml::get(ref, "id"));
+    return owned;
+}
+
+Plan plan_change(pugi::xml_node configuration, const Layout* desired, const std::set<std::string>& adopted) {
+    const pugi::xml_node conf = xml::element_of(configuration);
     Plan plan;
-    plan.configuration = conf;
+    plan.configuration.append_copy(conf);
     const std::string tag_id(kTagId);
 
-    std::set<std::string> owned = {tag_id};
-    if (const auto* tags = conf.child("tags"))
-        for (const auto* t : tags->children_named("tag"))
-            if (t->get("id") == tag_id)
-                for (const auto* ref : t->children_named("obj_ref")) owned.insert(ref->get("id"));
+    std::set<std::string> owned = tagged_ids(conf);
+    owned.insert(adopted.begin(), adopted.end());
+    // A `cluster move`'s constraint is ours too, though no tag lists it (the
+    // target's daemon deletes it when the move ends, and a tag would then
+    // refer to nothing): setup, add and delete rebalance, which ends every
+    // move, and teardown removes it.
+    for (const pugi::xml_node c : conf.child("constraints").children("rsc_location"))
+        if (xml::get(c, "id").starts_with(kMoveConstraintPrefix)) owned.insert(xml::get(c, "id"));
 
     struct Want {
         std::string section;
-        xml::Element element;
+        pugi::xml_document document;
+        pugi::xml_node element() const { return document.document_element(); }
     };
+    // Filled once, then only read: nodes and pointers into it stay valid.
     std::vector<Want> wanted;
     if (desired) {
+        wanted.reserve(desired->objects.size() + 1);
         for (const auto& o : desired->objects) wanted.push_back({o.section, xml::parse(o.xml)});
         wanted.push_back({desired->tag.section, xml::parse(desired->tag.xml)});
     }
     auto wanted_in = [&](const std::string& section, const std::string& id) -> const Want* {
         for (const auto& w : wanted)
-            if (w.section == section && w.element.get("id") == id) return &w;
+            if (w.section == section && xml::get(w.element(), "id") == id) return &w;
         return nullptr;
     };
-    auto is_ref = [](const xml::Element& e) { return e.name == "obj_ref" || e.name == "resource_ref"; };
+    auto is_ref = [](pugi::xml_node e) {
+        const std::string_view name = e.name();
+        return name == "obj_ref" || name == "resource_ref";
+    };
 
     // Ids in use by what we do not own; ids of what we own and would remove.
     std::map<std::string, std::string> foreign;  // id -> element name
     std::set<std::string> removing;
-    std::vector<const xml::Element*> foreign_tops;
-    for (const auto& section : conf.children) {
-        if (section.is_comment()) continue;
-        for (const auto& e : section.children) {
-            if (e.is_comment()) continue;
-            if (e.has("id") && owned.count(e.get("id"))) {
-                if (!wanted_in(section.name, e.get("id")))
-                    e.visit([&](const xml::Element& x) {
-                        if (x.has("id") && !is_ref(x)) removing.insert(x.get("id"));
+    std::vector<pugi::xml_node> foreign_tops;
+    for (const pugi::xml_node section : xml::elements(conf)) {
+        for (const pugi::xml_node e : xml::elements(section)) {
+            if (xml::has(e, "id") && !is_ref(e) && owned.count(xml::get(e, "id"))) {
+                if (!wanted_in(section.name(), xml::get(e, "id")))
+                    xml::visit(e, [&](pugi::xml_node x) {
+                        if (xml::has(x, "id") && !is_ref(x)) removing.insert(xml::get(x, "id"));
                     });
                 continue;
             }
-            foreign_tops.push_back(&e);
-            e.visit([&](const xml::Element& x) {
-                if (x.has("id") && !is_ref(x)) foreign.emplace(x.get("id"), x.name);
+            foreign_tops.push_back(e);
+            xml::visit(e, [&](pugi::xml_node x) {
+                if (xml::has(x, "id") && !is_ref(x)) foreign.emplace(xml::get(x, "id"), x.name());
             });
         }
     }
+    // What leaves one of our elements but is wanted elsewhere (a VIP taken
+    // out of GlusterFS's group) stays.
     for (const auto& w : wanted)
-        w.element.visit([&](const xml::Element& x) {
-            if (!x.has("id") || is_ref(x)) return;
-            const auto it = foreign.find(x.get("id"));
+        xml::visit(w.element(), [&](pugi::xml_node x) {
+            if (xml::has(x, "id") && !is_ref(x)) removing.erase(xml::get(x, "id"));
+        });
+    for (const auto& w : wanted)
+        xml::visit(w.element(), [&](pugi::xml_node x) {
+            if (!xml::has(x, "id") || is_ref(x)) return;
+            const auto it = foreign.find(xml::get(x, "id"));
             if (it != foreign.end())
                 plan.conflicts.push_back("id '" + it->first + "' is already used by a <" + it->second +
                                          "> that ganesha-hactl did not create (not in tag " + tag_id + ")");
         });
-    for (const auto* top : foreign_tops)
-        top->visit([&](const xml::Element& x) {
+    for (const pugi::xml_node top : foreign_tops)
+        xml::visit(top, [&](pugi::xml_node x) {
+            const std::string where = "<" + std::string(top.name()) + " id=\"" + xml::get(top, "id") + "\"> refers to ";
             for (const char* attr : {"rsc", "with-rsc", "first", "then", "id-ref"})
-                if (x.has(attr) && removing.count(x.get(attr)))
-                    plan.dangling.push_back("<" + top->name + " id=\"" + top->get("id") + "\"> refers to " +
-                                            x.get(attr));
-            if (is_ref(x) && removing.count(x.get("id")))
-                plan.dangling.push_back("<" + top->name + " id=\"" + top->get("id") + "\"> refers to " + x.get("id"));
+                if (xml::has(x, attr) && removing.count(xml::get(x, attr))) plan.dangling.push_back(where + xml::get(x, attr));
+            if (is_ref(x) && removing.count(xml::get(x, "id"))) plan.dangling.push_back(where + xml::get(x, "id"));
         });
 
     // The new configuration, section by section: our objects replaced in
     // place, removed, or appended; everything else untouched.
-    xml::Element& out = plan.configuration;
+    pugi::xml_node out = plan.configuration.document_element();
     std::vector<std::string> sections = {"crm_config", "resources", "constraints", "tags"};
-    for (const auto& s : out.children)
-        if (!s.is_comment() && std::find(sections.begin(), sections.end(), s.name) == sections.end())
-            sections.push_back(s.name);
+    for (const pugi::xml_node s : xml::elements(out))
+        if (std::find(sections.begin(), sections.end(), s.name()) == sections.end()) sections.push_back(s.name());
     for (const auto& name : sections) {
-        xml::Element* section = out.child(name);
+        pugi::xml_node section = out.child(name.c_str());
         std::vector<const Want*> to_add;
         for (const auto& w : wanted)
             if (w.section == name) to_add.push_back(&w);
         if (!section) {
             if (to_add.empty()) continue;
-            xml::Element fresh;
-            fresh.name = name;
-            out.children.push_back(std::move(fresh));
-            section = &out.children.back();
+            section = out.append_child(name.c_str());
         }
-        std::vector<xml::Element> children;
-        for (auto& e : section->children) {
-            const std::string id = e.get("id");
-            if (e.is_comment() || !e.has("id") || !owned.count(id)) {
-                children.push_back(std::move(e));
-                continue;
-            }
+        std::set<std::string> kept;  // our ids met so far in this section
+        for (const pugi::xml_node e : xml::elements(section)) {
+            const std::string id = xml::get(e, "id");
+            // A reference standing where objects belong is not one of ours
+            // (found by fuzz/cib: taken for the object, it was replaced by a
+            // second copy of it on the next setup).
+            if (!xml::has(e, "id") || is_ref(e) || !owned.count(id)) continue;
             const Want* w = wanted_in(name, id);
-            if (!w) {
+            // Not wanted, or a second element with an id we already kept
+            // (Pacemaker refuses a CIB with one id twice): removed.
+            if (!w || !kept.insert(id).second) {
                 plan.removed.push_back(id);
+                section.remove_child(e);
                 continue;
             }
             std::erase(to_add, w);
-            if (xml::equivalent(e, w->element)) {
-                children.push_back(std::move(e));
-            } else {
+            if (!xml::equivalent(e, w->element())) {
                 plan.replaced.push_back(id);
-                children.push_back(w->element);
+                xml::follow_attribute_order(section.insert_copy_before(w->element(), e), e);
+                section.remove_child(e);
             }
         }
         for (const Want* w : to_add) {
-            plan.created.push_back(w->element.get("id"));
-            children.push_back(w->element);
+            plan.created.push_back(xml::get(w->element(), "id"));
+            section.append_copy(w->element());
         }
-        section->children = std::move(children);
     }
+    // The moves' requests go with their constraints (see above).
+    for (const pugi::xml_node node : out.child("nodes").children("node"))
+        remove_node_attributes(node, [](const std::string& name) { return name.starts_with(kMoveAttributePrefix); });
     // An empty <tags> left behind by teardown goes too.
-    std::erase_if(out.children, [](const xml::Element& s) {
-        return s.name == "tags" &&
-               std::none_of(s.children.begin(), s.children.end(), [](const xml::Element& c) { return !c.is_comment(); });
-    });
+    for (const pugi::xml_node s : xml::elements(out))
+        if (std::string_view(s.name()) == "tags" && xml::elements(s).empty()) out.remove_child(s);
     // Only what the tag listed counts as removed in messages (not the tag itself).
     std::erase(plan.removed, tag_id);
     std::erase(plan.created, tag_id);
     std::erase(plan.replaced, tag_id);
-    plan.changed = !xml::equivalent(conf, plan.configuration);
+    plan.changed = !xml::equivalent(conf, out);
     return plan;
 }
 
 // ---- status -------------------------------------------------------------------------
 
-ClusterStatus evaluate_status(const Config& config, const xml::Element& crm_mon) {
-    const Mon mon = parse_mon(crm_mon);
+ClusterStatus evaluate_status(const Config& config, pugi::xml_node crm_mon) {
+    const Mon mon = parse_mon(xml::element_of(crm_mon));
     ClusterStatus s;
     s.dc = mon.dc;
     s.quorum = mon.quorum;
@@ -1082,6 +981,9 @@ ClusterStatus evaluate_status(const Config& config, const xml::Element& crm_mon)
         if (const auto a = mon.attributes.find(name); a != mon.attributes.end()) {
             if (const auto v = a->second.find(config.ganesha_active_attr); v != a->second.end()) n.ganesha_active = v->second;
             if (const auto v = a->second.find(config.grace_active_attr); v != a->second.end()) n.grace_active = v->second;
+            if (const auto v = a->second.find(config.drained_attr); v != a->second.end())
+                n.drained = v->second == "1" || v->second == "true" || v->second == "yes" || v->second == "on" ||
+                            v->second == "y";
         }
         s.nodes.push_back(n);
     }
@@ -1093,11 +995,17 @@ ClusterStatus evaluate_status(const Config& config, const xml::Element& crm_mon)
         v.address = config.vips.at(name);
         v.resource = vip_id(name);
         v.running_on = active_nodes(mon, v.resource, &v.failed);
+        for (const auto& [node, attrs] : mon.attributes)
+            if (const auto r = attrs.find(vip_ready_attribute(name)); r != attrs.end() && r->second == "1")
+                v.ready_on.push_back(node);
         const std::string what = "VIP " + v.address + " of " + name;
         if (!mon.resources.count(v.resource)) {
             bad.push_back(what + ": no resource " + v.resource + " (run cluster setup)");
         } else if (v.running_on.empty()) {
-            bad.push_back(what + " is not running anywhere");
+            bad.push_back(what + " is not running anywhere" +
+                          (v.ready_on.empty() ? " (no node is in grace for it yet: " + vip_ready_attribute(name) +
+                                                    "=1 nowhere; its home may start it)"
+                                              : ""));
         } else if (v.running_on.size() > 1) {
             bad.push_back(what + " runs on " + std::to_string(v.running_on.size()) + " nodes: " + join(v.running_on, ", "));
         } else {
@@ -1110,7 +1018,11 @@ ClusterStatus evaluate_status(const Config& config, const xml::Element& crm_mon)
             } else if (on != name) {
                 const NodeState& home = *by_name.at(name);
                 moved.push_back(what + " runs on " + on + " (" + name + ": " +
-                                (!home.member ? "not a cluster member" : !home.online ? "offline" : "ganesha.nfsd not healthy") +
+                                (!home.member   ? "not a cluster member"
+                                 : !home.online ? "offline"
+                                 : home.drained ? "DRAINED"
+                                 : home.ganesha_healthy() ? "moved there (cluster move)"
+                                                          : "ganesha.nfsd not healthy") +
                                 ")");
             }
         }
@@ -1139,12 +1051,14 @@ std::string format_cluster_status(const ClusterStatus& s, const Config& config) 
                       (s.stonith_enabled ? (*s.stonith_enabled ? "enabled" : "disabled") : "unknown") + "\n";
     // The counts first: with 64 nodes, what is not fine must not hide in the rows.
     std::size_t online = 0, healthy = 0, home = 0, away = 0, stopped = 0;
-    std::vector<std::string> not_online, not_healthy, moved, not_running;
+    std::vector<std::string> not_online, not_healthy, moved, not_running, drained;
     for (const auto& n : s.nodes) {
+        if (n.drained) drained.push_back(n.name);
         online += n.online;
         healthy += n.ganesha_healthy();
         if (!n.online) not_online.push_back(n.name);
-        else if (!n.ganesha_healthy()) not_healthy.push_back(n.name);
+        // A drain clears ganesha-active: its nfsd's health is not known here.
+        else if (!n.ganesha_healthy() && !n.drained) not_healthy.push_back(n.name);
     }
     for (const auto& v : s.vips) {
         if (v.running_on.empty()) {
@@ -1160,20 +1074,24 @@ std::string format_cluster_status(const ClusterStatus& s, const Config& config) 
     constexpr std::size_t kShown = 8;
     out += "nodes: " + std::to_string(s.nodes.size()) + ", " + std::to_string(online) + " online" +
            (not_online.empty() ? "" : " (offline: " + some_of(not_online, kShown) + ")") + ", " + std::to_string(healthy) +
-           " with a healthy nfsd" + (not_healthy.empty() ? "" : " (nfsd down on " + some_of(not_healthy, kShown) + ")") + "\n";
+           " with a healthy nfsd" + (not_healthy.empty() ? "" : " (nfsd down on " + some_of(not_healthy, kShown) + ")") +
+           (drained.empty() ? "" : ", " + std::to_string(drained.size()) + " DRAINED (" + some_of(drained, kShown) + ")") +
+           "\n";
     out += "VIPs: " + std::to_string(s.vips.size()) + ", " + std::to_string(home) + " at home, " +
            std::to_string(away) + " elsewhere" + (moved.empty() ? "" : " (" + some_of(moved, kShown) + ")") + ", " +
            std::to_string(stopped) + " not running" +
            (not_running.empty() ? "" : " (" + some_of(not_running, kShown) + ")") + "\n";
-    std::vector<std::vector<std::string>> rows = {{"NODE", "STATE", "NFSD", "GRACE", "VIP", "RUNS ON"}};
+    std::vector<std::vector<std::string>> rows = {{"NODE", "STATE", "NFSD", "GRACE", "VIP", "RUNS ON", "IN GRACE FOR IT"}};
     for (std::size_t i = 0; i < s.nodes.size() && i < s.vips.size(); ++i) {
         const auto& n = s.nodes[i];
         const auto& v = s.vips[i];
         std::string on = v.running_on.empty() ? "(not running)" : join(v.running_on, ",");
         if (v.running_on.size() == 1 && !v.at_home()) on += " (failover)";
-        rows.push_back({n.name, !n.member ? "unknown" : n.online ? "online" : "offline",
-                        n.ganesha_healthy() ? "healthy" : n.online ? "down" : "-",
-                        n.grace_active ? *n.grace_active : "-", v.address, on});
+        rows.push_back({n.name,
+                        std::string(!n.member ? "unknown" : n.online ? "online" : "offline") + (n.drained ? " DRAINED" : ""),
+                        n.ganesha_healthy() ? "healthy" : n.drained ? "(drained)" : n.online ? "down" : "-",
+                        n.grace_active ? *n.grace_active : "-", v.address, on,
+                        v.ready_on.empty() ? "-" : some_of(v.ready_on, 3)});
     }
     out += text_table(rows);
     out += "verdict: " + s.verdict + "\n";
@@ -1237,48 +1155,9 @@ std::string config_with_node_deleted(std::string_view text, const Config& config
 
 // ---- entry point ----------------------------------------------------------------------
 
-int cluster_main(const std::vector<std::string>& args, const ClusterOptions& options) {
-    Args a;
-    a.options = options;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const std::string& arg = args[i];
-        if (arg == "--config" || arg == "--wait" || arg == "--ganesha-conf") {
-            if (i + 1 >= args.size()) {
-                std::fprintf(stderr, "ganesha-hactl cluster: %s needs a value\n", arg.c_str());
-                return exit_usage;
-            }
-            const std::string& value = args[++i];
-            if (arg == "--config") {
-                a.options.config = value;
-            } else if (arg == "--ganesha-conf") {
-                if (value.empty()) {
-                    std::fprintf(stderr, "ganesha-hactl cluster: --ganesha-conf needs a path\n");
-                    return exit_usage;
-                }
-                a.ganesha_conf = value;
-            } else {
-                long long s = -1;
-                const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), s);
-                if (ec != std::errc{} || ptr != value.data() + value.size() || s < 0 || s > 3600) {
-                    std::fprintf(stderr, "ganesha-hactl cluster: --wait '%s' must be 0..3600 seconds\n", value.c_str());
-                    return exit_usage;
-                }
-                a.wait = std::chrono::seconds(s);
-            }
-        } else if (arg == "--json") {
-            a.options.json = true;
-        } else if (arg == "--help" || arg == "-h" || arg == "help") {
-            std::fputs(kHelp, stdout);
-            return exit_ok;
-        } else if (arg.size() > 1 && arg[0] == '-' && arg[1] == '-') {
-            std::fprintf(stderr, "ganesha-hactl cluster: unknown option %s\n", arg.c_str());
-            return exit_usage;
-        } else {
-            a.words.push_back(arg);
-        }
-    }
+int cluster_main(const ClusterArgs& a) {
     if (a.words.empty()) {
-        std::fputs(kHelp, stderr);
+        std::fputs(kClusterHelp, stderr);
         return exit_usage;
     }
     const std::string& sub = a.words.front();
@@ -1290,7 +1169,9 @@ int cluster_main(const std::vector<std::string>& args, const ClusterOptions& opt
         if (sub == "delete") return change_nodes(a, false);
         if (sub == "status") return status(a);
         if (sub == "refresh-config") return refresh_config(a);
-        std::fprintf(stderr, "ganesha-hactl cluster: unknown subcommand '%s'\n%s", sub.c_str(), kHelp);
+        if (sub == "drain" || sub == "undrain") return drain_node(a, sub == "drain");
+        if (sub == "move") return move_vip(a);
+        std::fprintf(stderr, "ganesha-hactl cluster: unknown subcommand '%s'\n", sub.c_str());
         return exit_usage;
     } catch (const ConfigError& e) {
         std::fprintf(stderr, "ganesha-hactl: %s\n", e.what());

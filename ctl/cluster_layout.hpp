@@ -13,7 +13,7 @@
 //   nfs-grace-clone  ocf:ganesha:ganesha_grace   resource set), -INFINITY where ganesha-active
 //                    (meta notify=true)          is not defined or ne 1
 //   per node N (V = N-cluster_ip-1,            ganesha-ha-triggers-then-nfs-grace-clone: order,
-//               T = N-trigger_ip-1):             Optional, every T (a set, unordered) first
+//               T = N-trigger_ip-1):             Optional, not symmetrical, every T (a set) first
 //   V  ocf:heartbeat:IPaddr2 (ip, cidr_netmask, nfs-grace-clone-then-ganesha-ha-vips: order,
 //      [nic]; monitor 10s; stickiness 0)         Mandatory, every V (a set, unordered) then
 //   T  ocf:ganesha:ganesha_handover (ip;       per node N:
@@ -24,6 +24,9 @@
 //                                                V-elsewhere (only when W < n): V and T, score 0
 //                                                  and resource-discovery=never on every node
 //                                                  outside the window
+//                                                V-needs-grace: V and T, -INFINITY on every
+//                                                  node but V's home whose attribute
+//                                                  grace-for-<home> is not 1 (issue 11)
 //                                                V-with-T: colocation INFINITY
 //                                                T-then-V: order, Mandatory
 //
@@ -46,11 +49,13 @@
 // order_rsc_sets: one ordering per member, both directions), in two objects
 // instead of 2n.
 //
-// A per-VIP condition on nodes (issue 11's readiness attribute) keeps the
-// layout linear either as one more rsc_location per VIP, or as one for every
-// VIP: rsc-pattern "^(...)-cluster_ip-1$" and a rule on the attribute
-// "<name>-%1" (Pacemaker 2.1 expands the pattern's submatches in rule
-// expressions' attribute names; checked with crm_simulate).
+// The readiness rule (V-needs-grace, issue 11) is one rsc_location per VIP,
+// so the layout stays linear. (One for every VIP would also do: rsc-pattern
+// "^(...)-cluster_ip-1$" and the attribute "grace-for-%1"; one per VIP names
+// its home plainly and shows up under the VIP in crm_mon and pcs.) A VIP
+// away from home therefore never moves to a node of its window that comes
+// back: only to a node in grace for it, which a daemon declares when it
+// takes a failed VIP, or home.
 //
 // Every object setup creates is listed in one CIB tag, <tag id="ganesha-ha">,
 // so teardown removes exactly those objects, and setup can tell its own
@@ -119,6 +124,9 @@ std::vector<Preference> vip_preferences(const std::vector<std::string>& nodes, s
 
 // Throws LayoutError with "insufficient servers" for fewer than two nodes.
 Layout build_layout(const Config& config, const LayoutOptions& options);
+
+// <tag id="ganesha-ha"> listing the objects' ids.
+CibObject layout_tag(const std::vector<CibObject>& objects);
 
 // <configuration> with <crm_config>, <resources>, <constraints> and <tags>:
 // what `ganesha-hactl cluster show-cib` prints (no <nodes>).

@@ -8,14 +8,6 @@ namespace {
 
 namespace gc = gha::ganesha_conf;
 
-constexpr const char* kUsage =
-    "usage: ganesha-hactl [--json] ganesha-conf check [--ganesha-conf PATH] [--var-lib-nfs PATH] [--json]\n"
-    "  checks that ganesha.conf (default /etc/ganesha/ganesha.conf) lets NFSv4.1 clients keep their\n"
-    "  state across a failover: NFS_CORE_PARAM { Clustered = false; }, NFSV4 { Server_Scope = \"...\"; }\n"
-    "  (the same on every node), RecoveryBackend fs, RecoveryRoot unset or <var-lib-nfs>/ganesha\n"
-    "  (var-lib-nfs: the ganesha_nfsd agent's parameter, default /var/lib/nfs), Graceless not true.\n"
-    "  Exit 0 clean (warnings allowed), 1 errors, 2 usage.\n";
-
 std::string hex(std::uint64_t v) {
     char buffer[24];
     std::snprintf(buffer, sizeof buffer, "%016" PRIx64, v);
@@ -59,34 +51,10 @@ nlohmann::json check_json(const std::string& path, const gc::FileCheck& check) {
     return out;
 }
 
-int ganesha_conf_main(const std::vector<std::string>& args, bool json) {
-    std::string path{gc::kDefaultGaneshaConf};
+int ganesha_conf_check(const GaneshaConfArgs& args, bool json) {
+    const std::string& path = args.ganesha_conf;
     gc::CheckOptions options;
-    bool check = false;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const std::string& arg = args[i];
-        if (arg == "--ganesha-conf" || arg == "--var-lib-nfs") {
-            if (i + 1 >= args.size() || args[i + 1].empty() || args[i + 1].front() != '/') {
-                std::fprintf(stderr, "ganesha-hactl: %s needs an absolute path\n%s", arg.c_str(), kUsage);
-                return 2;
-            }
-            (arg == "--ganesha-conf" ? path : options.var_lib_nfs) = args[++i];
-        } else if (arg == "--json") {
-            json = true;
-        } else if (arg == "--help" || arg == "-h") {
-            std::fputs(kUsage, stdout);
-            return 0;
-        } else if (arg == "check" && !check) {
-            check = true;
-        } else {
-            std::fprintf(stderr, "ganesha-hactl: ganesha-conf: unexpected '%s'\n%s", arg.c_str(), kUsage);
-            return 2;
-        }
-    }
-    if (!check) {
-        std::fputs(kUsage, stderr);
-        return 2;
-    }
+    if (!args.var_lib_nfs.empty()) options.var_lib_nfs = args.var_lib_nfs;
     const gc::FileCheck result = gc::check_file(path, options);
     const auto& r = result.result;
     if (json) {

@@ -9,6 +9,11 @@
 
 namespace gha::ctl {
 
+// Every field copes with a missing, null or odd value ("-"), never aborts.
 std::string format_peers(const nlohmann::json& arguments);
+
+// How long ago, from milliseconds: "3.2 s ago", "12 min ago", "5.3 h ago",
+// "3 d ago"; "never" for null (not heard yet), "-" for anything else.
+std::string format_age(const nlohmann::json& ms);
 
 }  // namespace gha::ctl

@@ -1,54 +1,17 @@
 #include "ctl/status_output.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
-#include <limits>
+
+#include "ctl/json_fields.hpp"
+#include "ctl/text_table.hpp"
 
 namespace gha::ctl {
 namespace {
 
 using nlohmann::json;
-
-const json& member(const json& object, const char* key) {
-    static const json absent;
-    if (!object.is_object()) return absent;
-    const auto it = object.find(key);
-    return it == object.end() ? absent : *it;
-}
-
-// Any scalar as text; "-" for null, absent, empty, or a container.
-std::string text(const json& value) {
-    if (value.is_string()) return value.get_ref<const std::string&>().empty() ? "-" : value.get<std::string>();
-    if (value.is_boolean()) return value.get<bool>() ? "true" : "false";
-    if (value.is_number_integer()) return value.dump();
-    if (value.is_number_float()) return value.dump();
-    return "-";
-}
-
-// A whole number, or nothing: counters and settings from any daemon version.
-// A value long long cannot hold (1e300, 2^64 - 1, NaN) is nothing too:
-// converting it would be undefined behaviour (found by fuzz/hactl_status).
-bool integer(const json& value, long long& out) {
-    if (value.is_number_unsigned()) {
-        const auto u = value.get<unsigned long long>();
-        if (u > static_cast<unsigned long long>(std::numeric_limits<long long>::max())) return false;
-        out = static_cast<long long>(u);
-        return true;
-    }
-    if (value.is_number_integer()) {
-        out = value.get<long long>();
-        return true;
-    }
-    if (value.is_number_float()) {
-        const double d = value.get<double>();
-        // [-2^63, 2^63): both bounds are exact doubles.
-        if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) return false;
-        out = static_cast<long long>(d);
-        return true;
-    }
-    return false;
-}
 
 std::string monitor_row(const json& m) {
     const json& s = member(m, "settings");
@@ -62,8 +25,7 @@ std::string monitor_row(const json& m) {
             : "-";
     const std::string bound_text = integer(member(s, "detection_bound_ms"), bound) ? std::to_string(bound) + "ms" : "-";
     // The table shows the date without the year: "MM-DD HH:MM:SS".
-    std::string since = format_wall_time(member(m, "last_change"));
-    if (since.size() > 5 && since[4] == '-') since.erase(0, 5);
+    const std::string since = format_wall_time(member(m, "last_change"), WallTime::short_form);
     char line[512];
     std::snprintf(line, sizeof line, "%-10s %-10s %-10s %-9s %-8s %-16s %s\n", text(member(m, "name")).c_str(),
                   text(member(m, "health")).c_str(), text(member(m, "reason")).c_str(), counter_text.c_str(),
@@ -90,17 +52,27 @@ bool field_value(const json& value, std::string& out, std::string& problem) {
 
 }  // namespace
 
-std::string format_wall_time(const json& seconds) {
+std::string format_wall_time(const json& seconds, WallTime form) {
     // Up to the end of year 9999: a later (or infinite) value would not fit
     // time_t (undefined behaviour, found by fuzz/hactl_status) or the buffer.
     constexpr double kLast = 253402300799.0;
-    if (!seconds.is_number() || !(seconds.get<double>() > 0) || !(seconds.get<double>() <= kLast)) return "-";
-    const std::time_t t = static_cast<std::time_t>(seconds.get<double>());
+    double value = 0;
+    if (!number(seconds, value) || !(value > 0) || !(value <= kLast)) return "-";
+    // Whole milliseconds, rounded: 1796094245.123 is 1796094245.12299... as a double.
+    const auto total_ms = std::llround(value * 1000.0);
+    const std::time_t t = static_cast<std::time_t>(total_ms / 1000);
+    const int ms = static_cast<int>(total_ms % 1000);
     std::tm tm{};
     if (::localtime_r(&t, &tm) == nullptr) return "-";
-    char buffer[32];
-    if (std::strftime(buffer, sizeof buffer, "%F %T", &tm) == 0) return "-";
-    return buffer;
+    char buffer[48];
+    const char* format = form == WallTime::short_form ? "%m-%d %T" : "%F %T";
+    if (std::strftime(buffer, sizeof buffer, format, &tm) == 0) return "-";
+    if (form == WallTime::short_form) return buffer;
+    char zone[16];
+    if (std::strftime(zone, sizeof zone, "%z", &tm) == 0) zone[0] = '\0';
+    char out[80];
+    std::snprintf(out, sizeof out, "%s.%03d %s", buffer, ms, zone);
+    return out;
 }
 
 std::string format_status(const json& a) {
@@ -115,6 +87,28 @@ std::string format_status(const json& a) {
     const char* verdict = !known ? "UNKNOWN" : code == 0 ? "HEALTHY" : code == 7 ? "NOT RUNNING" : "FAILED";
     std::snprintf(line, sizeof line, "nfsd        %s: %s\n", verdict, text(member(nfsd, "text")).c_str());
     out += line;
+    // The node's drain, and who holds it (the operator's is in the CIB).
+    const json& drained = member(a, "drained");
+    if (drained.is_boolean()) {
+        std::string who;
+        const json& by = member(member(a, "drain"), "by");
+        if (by.is_array())
+            for (const auto& b : by) who += (who.empty() ? "" : " and ") + text(b);
+        const std::string attribute = text(member(member(a, "drain"), "attribute"));
+        if (drained.get<bool>())
+            out += "drain       DRAINED" + (who.empty() ? std::string() : " by the " + who) +
+                   (who.find("operator") != std::string::npos ? " (" + attribute + "=1 in the CIB: kept across restarts)"
+                                                             : std::string()) +
+                   "\n";
+        else
+            out += "drain       not drained\n";
+    }
+    // `cluster move`s of other nodes' VIPs to this one.
+    const json& moves = member(a, "moves");
+    if (moves.is_object())
+        for (const auto& [home, m] : moves.items())
+            out += "move        " + text(member(m, "address")) + " (" + home + "'s VIP) to this node: " +
+                   text(member(m, "state")) + (member(m, "ready") == true ? ", in grace for it" : "") + "\n";
     std::snprintf(line, sizeof line, "\n%-10s %-10s %-10s %-9s %-8s %-16s %s\n", "MONITOR", "HEALTH", "REASON",
                   "COUNTER", "BOUND", "SINCE", "DETAIL");
     out += line;
@@ -130,19 +124,13 @@ std::string format_status(const json& a) {
 }
 
 std::string format_events(const json& a) {
-    std::string out;
     const json& events = member(a, "events");
-    if (!events.is_array()) return out;
-    for (const auto& e : events) {
-        char line[512];
-        std::snprintf(line, sizeof line, "%6s  %s  %-8s %-10s ", text(member(e, "seq")).c_str(),
-                      format_wall_time(member(e, "time")).c_str(), text(member(e, "type")).c_str(),
-                      text(member(e, "subject")).c_str());
-        out += line;
-        out += text(member(e, "message"));  // unbounded: not through the fixed buffer
-        out += "\n";
-    }
-    return out;
+    if (!events.is_array() || events.empty()) return {};
+    std::vector<std::vector<std::string>> rows = {{"SEQ", "TIME", "TYPE", "SUBJECT", "MESSAGE"}};
+    for (const auto& e : events)
+        rows.push_back({text(member(e, "seq")), format_wall_time(member(e, "time")), text(member(e, "type")),
+                        text(member(e, "subject")), text(member(e, "message"))});
+    return text_table(rows);
 }
 
 bool format_status_field(const json& status, const std::string& field, std::string& out, std::string& problem) {

@@ -13,16 +13,23 @@
 
 namespace gha::ctl {
 
-// Seconds since the epoch as local "YYYY-MM-DD HH:MM:SS"; "-" when the
-// value is absent, not a number, or 0 (the daemon's "never").
-std::string format_wall_time(const nlohmann::json& seconds);
+enum class WallTime {
+    full,        // "2026-12-01 03:04:05.123 +0000": events, peers
+    short_form,  // "12-01 03:04:05": status's SINCE column
+};
+
+// Seconds since the epoch as local time; "-" when the value is absent, not a
+// number, 0 (the daemon's "never"), negative or beyond the year 9999.
+std::string format_wall_time(const nlohmann::json& seconds, WallTime form = WallTime::full);
 
 // The `status` answer's arguments as the human table.
 std::string format_status(const nlohmann::json& status);
 
-// The `events` answer's arguments, one line per event: sequence number,
-// local time, type, subject, message. An event that lacks a member, has a
-// null or a value of another type, or is no object at all prints "-" there.
+// The `events` answer's arguments as a table (columns as wide as their
+// widest cell), one row per event: sequence number, local time with
+// milliseconds and zone, type, subject, message; nothing when there are no
+// events. An event that lacks a member, has a null or a value of another
+// type, or is no object at all prints "-" there.
 std::string format_events(const nlohmann::json& events);
 
 // One line per value of the status member `field`: an array gives one line

@@ -10,7 +10,7 @@
 
 #include "ctl/cluster_command.hpp"
 #include "ctl/cluster_layout.hpp"
-#include "ctl/mini_xml.hpp"
+#include "ctl/xml_tree.hpp"
 
 namespace {
 
@@ -26,23 +26,24 @@ gha::cluster::Layout layout() {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static const gha::cluster::Layout desired = layout();
-    gha::xml::Element cib;
+    pugi::xml_document document;
     try {
-        cib = gha::xml::parse(std::string_view(reinterpret_cast<const char*>(data), size));
+        document = gha::xml::parse(std::string_view(reinterpret_cast<const char*>(data), size));
     } catch (const gha::xml::ParseError&) {
         return 0;
     }
     // Setup reads <configuration> out of <cib>; a bare <configuration> works too.
-    const gha::xml::Element* conf = cib.name == "configuration" ? &cib : cib.child("configuration");
+    const pugi::xml_node cib = document.document_element();
+    const pugi::xml_node conf = std::string_view(cib.name()) == "configuration" ? cib : cib.child("configuration");
     if (!conf) return 0;
 
-    const auto setup = gha::cluster::plan_change(*conf, &desired);
+    const auto setup = gha::cluster::plan_change(conf, &desired);
     if (setup.conflicts.empty() && setup.dangling.empty()) {
         const auto again = gha::cluster::plan_change(setup.configuration, &desired);
         if (again.changed || !again.conflicts.empty()) std::abort();
         const auto teardown = gha::cluster::plan_change(setup.configuration, nullptr);
         if (!teardown.conflicts.empty()) std::abort();
     }
-    (void)gha::cluster::plan_change(*conf, nullptr);
+    (void)gha::cluster::plan_change(conf, nullptr);
     return 0;
 }

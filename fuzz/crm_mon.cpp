@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "ctl/cluster_command.hpp"
-#include "ctl/mini_xml.hpp"
+#include "ctl/xml_tree.hpp"
 
 namespace {
 
@@ -24,7 +24,7 @@ gha::Config three_nodes() {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static const gha::Config config = three_nodes();
-    gha::xml::Element root;
+    pugi::xml_document root;
     try {
         root = gha::xml::parse(std::string_view(reinterpret_cast<const char*>(data), size));
     } catch (const gha::xml::ParseError&) {

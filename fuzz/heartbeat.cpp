@@ -4,17 +4,15 @@
 // and with its MAC recomputed under the test key, which takes it through
 // the sender, source, clock-skew and replay checks as if a peer holding the
 // key sent it. A datagram that parses must also survive encode() again.
-#include <sodium.h>
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <map>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "fuzz/datagram_support.hpp"
 #include "monitors/heartbeat_codec.hpp"
 
 namespace {
@@ -30,13 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     gha::DropReason why{};
     const auto parsed = gha::HeartbeatCodec::parse(datagram, why);
 
-    std::map<std::string, gha::ReplayWindow, std::less<>> windows;
-    windows["n1"];
-    windows["n2"];
-    const gha::HeartbeatCodec::WindowLookup lookup = [&](std::string_view node) -> gha::ReplayWindow* {
-        const auto it = windows.find(node);
-        return it == windows.end() ? nullptr : &it->second;
-    };
+    gha::fuzz::Windows windows{"n1", "n2"};
+    const auto lookup = windows.lookup();
     gha::DecodeContext context;
     context.now = std::chrono::system_clock::time_point(std::chrono::hours(24 * 365 * 56));  // 2026
     context.source_ok = [](std::string_view node) { return node != "n2"; };
@@ -44,15 +37,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto raw = codec.decode(datagram, lookup, context);
     if (raw && !parsed) std::abort();
 
-    if (size >= gha::kHeartbeatMacBytes) {
-        std::vector<std::uint8_t> signed_copy(datagram.begin(), datagram.end());
-        const std::size_t body = size - gha::kHeartbeatMacBytes;
-        crypto_auth(signed_copy.data() + body, signed_copy.data(), body, gha::HeartbeatKey{}.bytes().data());
-        const auto first = codec.decode(signed_copy, lookup, context);
+    if (const auto signed_copy = gha::fuzz::signed_under_test_key(datagram)) {
+        const auto first = codec.decode(*signed_copy, lookup, context);
         if (first) {
             if (!parsed || first.heartbeat->node != parsed->node || first.sender != parsed->node) std::abort();
             // The same datagram again is a replay.
-            const auto again = codec.decode(signed_copy, lookup, context);
+            const auto again = codec.decode(*signed_copy, lookup, context);
             if (again || again.reason != gha::DropReason::replay) std::abort();
         } else if (parsed && parsed->cluster == kCluster && first.reason == gha::DropReason::bad_mac) {
             std::abort();  // we signed it ourselves

@@ -260,7 +260,7 @@ Number number_param(Context& c, const Block* v4, const char* name, unsigned long
     return n;
 }
 
-void check_grace(Context& c, const Block* v4) {
+void check_grace(Context& c, const Block* v4, CheckResult& result) {
     if (const Statement* s = v4 ? v4->last_statement("Graceless") : nullptr) {
         const std::string param = std::string(kV4) + ".Graceless";
         if (const Value* v = single(c, *s, param)) {
@@ -277,6 +277,7 @@ void check_grace(Context& c, const Block* v4) {
     }
     const Number lease = number_param(c, v4, "Lease_Lifetime", 60, 180);
     const Number grace = number_param(c, v4, "Grace_Period", 90, 270);
+    if (grace.ok) result.grace_period_s = static_cast<unsigned>(grace.value);
     if (lease.ok && grace.ok && grace.value < lease.value) {
         const Statement* at = grace.statement ? grace.statement : lease.statement;
         c.warn(at->where, std::string(kV4) + ".Grace_Period",
@@ -321,7 +322,7 @@ CheckResult check(const Document& document, const CheckOptions& options) {
     check_backend(c, v4);
     check_root(c, v4, options);
     check_scope(c, v4, result);
-    check_grace(c, v4);
+    check_grace(c, v4, result);
     check_dirs(c, v4);
     return result;
 }

@@ -35,6 +35,9 @@ struct CheckResult {
     std::vector<Finding> findings;
     std::optional<std::string> server_scope;  // NFSV4.Server_Scope as ganesha will use it
     Location server_scope_where;
+    // NFSV4.Grace_Period as ganesha will use it (its default 90 when the
+    // file does not set it); empty when the value is invalid.
+    std::optional<unsigned> grace_period_s;
     std::vector<std::string> files;  // read, the main file first
     bool has_errors() const;
 };

@@ -10,6 +10,13 @@
 //     owner) tries the same lock: the server must refuse it, or the lock was
 //     lost on the way.
 //
+// --mode new-files (issue 11's bystander, a client of a node nothing
+// happens to): every --interval it creates a new file next to --file
+// (O_EXCL), locks it, writes one record, fsyncs and closes it; "writes"
+// counts the files and a stall is the gap between two completed files (a
+// server in grace refuses new opens and locks: the kernel retries them and
+// the application waits). At the end every file is read back and removed.
+//
 // Result: --ctl/result.json (errors with errno and time, the longest stall
 // between two completed writes, stalls over 200 ms, records verified, lock
 // still held). Wall-clock times (CLOCK_REALTIME, ms): the guest's clock is
@@ -27,6 +34,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -80,9 +88,53 @@ struct Stall {
 
 struct Options {
     std::string file, ctl;
+    std::string mode = "lock-and-write";
     int interval_ms = 10;
     long long max_records = 1000000;  // bounds the file: 64 MB
 };
+
+constexpr long long kMaxNewFiles = 20000;  // new-files mode: bounds the directory
+
+// What the application saw, for result.json.
+struct Report {
+    std::vector<Error> errors;
+    std::vector<Stall> stalls;
+    long long started = 0, stopped = 0, done = 0, max_stall = 0, max_stall_at = 0, verified = 0, bad = -1;
+    bool locked = false;
+    int refused = -1;  // other_owner_refused()
+    void fail(const char* op) {
+        if (errors.size() < kMaxErrors) errors.push_back({now_ms(), op, errno});
+    }
+    // One more completed write (or file) at `t`; `last` is the previous one.
+    void completed(long long t, long long& last) {
+        const long long gap = t - last;
+        if (gap > max_stall) {
+            max_stall = gap;
+            max_stall_at = last;
+        }
+        if (gap >= kStallReportMs && stalls.size() < kMaxStalls) stalls.push_back({last, t});
+        last = t;
+        ++done;
+    }
+};
+
+void write_report(const Options& o, const Report& r) {
+    std::ostringstream j;
+    j << "{\"mode\":" << quote(o.mode) << ",\"started_ms\":" << r.started << ",\"stopped_ms\":" << r.stopped
+      << ",\"locked\":" << (r.locked ? "true" : "false") << ",\"writes\":" << r.done
+      << ",\"max_stall_ms\":" << r.max_stall << ",\"max_stall_from_ms\":" << r.max_stall_at
+      << ",\"records_verified\":" << r.verified << ",\"first_bad_record\":" << r.bad
+      << ",\"lock_held\":" << (r.refused == 1 ? "true" : "false") << ",\"other_owner_check\":"
+      << (r.refused == 1 ? "\"refused\"" : r.refused == 0 ? "\"granted\"" : "\"error\"") << ",\"errors\":[";
+    for (std::size_t i = 0; i < r.errors.size(); ++i)
+        j << (i ? "," : "") << "{\"at_ms\":" << r.errors[i].at_ms << ",\"op\":" << quote(r.errors[i].op)
+          << ",\"errno\":" << r.errors[i].err << ",\"error\":" << quote(std::strerror(r.errors[i].err)) << "}";
+    j << "],\"stalls\":[";
+    for (std::size_t i = 0; i < r.stalls.size(); ++i)
+        j << (i ? "," : "") << "{\"from_ms\":" << r.stalls[i].from_ms << ",\"to_ms\":" << r.stalls[i].to_ms << "}";
+    j << "]}\n";
+    write_file(o.ctl + "/result.json", j.str());
+}
 
 int lock_whole(int fd, short type, int cmd) {
     struct flock fl {};
@@ -121,6 +173,69 @@ int other_owner_refused(const std::string& file) {
 
 }  // namespace
 
+std::string new_file_name(const std::string& base, long long seq) { return base + ".new-" + std::to_string(seq); }
+
+// One file of the new-files mode: create, lock, write, fsync, close.
+bool new_file(const std::string& path, long long seq, Report& r) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL, 0644);
+    if (fd < 0) {
+        r.fail("create");
+        return false;
+    }
+    bool ok = lock_whole(fd, F_WRLCK, F_SETLKW) == 0;
+    if (!ok) r.fail("lock");
+    char buf[kRecord];
+    make_record(buf, seq);
+    if (ok && ::pwrite(fd, buf, kRecord, 0) != static_cast<ssize_t>(kRecord)) {
+        r.fail("write");
+        ok = false;
+    }
+    if (ok && ::fsync(fd) != 0) {
+        r.fail("fsync");
+        ok = false;
+    }
+    if (::close(fd) != 0 && ok) {
+        r.fail("close");
+        ok = false;
+    }
+    return ok;
+}
+
+int new_files(const Options& o) {
+    Report r;
+    r.started = now_ms();
+    r.locked = true;  // no lasting lock in this mode
+    write_file(o.ctl + "/ready", std::to_string(r.started) + "\n");
+    long long last = r.started, progress_at = 0, seq = 0;
+    while (!exists(o.ctl + "/stop") && seq < kMaxNewFiles) {
+        if (new_file(new_file_name(o.file, seq), seq, r)) {
+            r.completed(now_ms(), last);
+            if (last - progress_at >= 250) {
+                write_file(o.ctl + "/progress", std::to_string(last) + " " + std::to_string(r.done) + "\n");
+                progress_at = last;
+            }
+        }
+        ++seq;
+        std::this_thread::sleep_for(std::chrono::milliseconds(o.interval_ms));
+    }
+    r.stopped = now_ms();
+    for (long long i = 0; i < seq; ++i) {
+        const std::string path = new_file_name(o.file, i);
+        char want[kRecord], got[kRecord];
+        make_record(want, i);
+        const int fd = ::open(path.c_str(), O_RDONLY);
+        const bool same = fd >= 0 && ::pread(fd, got, kRecord, 0) == static_cast<ssize_t>(kRecord) &&
+                          std::memcmp(want, got, kRecord) == 0;
+        if (fd >= 0) ::close(fd);
+        if (same) ++r.verified;
+        else if (fd >= 0 && r.bad < 0) r.bad = i;  // (a file whose creation failed is an error already)
+        ::unlink(path.c_str());
+    }
+    r.refused = 1;  // nothing to check: each lock ended with its file
+    write_report(o, r);
+    return r.errors.empty() ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
     Options o;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -129,30 +244,31 @@ int main(int argc, char** argv) {
         else if (k == "--ctl") o.ctl = v;
         else if (k == "--interval-ms") o.interval_ms = std::stoi(v);
         else if (k == "--max-records") o.max_records = std::stoll(v);
+        else if (k == "--mode") o.mode = v;
         else {
             std::fprintf(stderr, "gha-nfs-workload: unknown option %s\n", k.c_str());
             return 2;
         }
     }
-    if (o.file.empty() || o.ctl.empty() || o.interval_ms < 1) {
-        std::fprintf(stderr, "usage: gha-nfs-workload --file PATH --ctl DIR [--interval-ms N] [--max-records N]\n");
+    if (o.file.empty() || o.ctl.empty() || o.interval_ms < 1 || (o.mode != "lock-and-write" && o.mode != "new-files")) {
+        std::fprintf(stderr, "usage: gha-nfs-workload --file PATH --ctl DIR [--mode lock-and-write|new-files] "
+                             "[--interval-ms N] [--max-records N]\n");
         return 2;
     }
+    if (o.mode == "new-files") return new_files(o);
 
-    std::vector<Error> errors;
-    std::vector<Stall> stalls;
-    auto fail = [&](const char* op) {
-        if (errors.size() < kMaxErrors) errors.push_back({now_ms(), op, errno});
-    };
+    Report r;
+    auto fail = [&](const char* op) { r.fail(op); };
 
     const int fd = ::open(o.file.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) fail("open");
-    bool locked = fd >= 0 && lock_whole(fd, F_WRLCK, F_SETLK) == 0;
+    const bool locked = fd >= 0 && lock_whole(fd, F_WRLCK, F_SETLK) == 0;
     if (fd >= 0 && !locked) fail("lock");
-    const long long started = now_ms();
-    write_file(o.ctl + "/ready", std::to_string(started) + "\n");
+    r.locked = locked;
+    r.started = now_ms();
+    write_file(o.ctl + "/ready", std::to_string(r.started) + "\n");
 
-    long long seq = 0, last_done = started, max_stall = 0, max_stall_at = 0, progress_at = 0;
+    long long seq = 0, last_done = r.started, progress_at = 0;
     char buf[kRecord];
     while (fd >= 0 && locked && !exists(o.ctl + "/stop") && seq < o.max_records) {
         make_record(buf, seq);
@@ -163,13 +279,7 @@ int main(int argc, char** argv) {
         const long long t = now_ms();
         if (synced) {
             ++seq;
-            const long long gap = t - last_done;
-            if (gap > max_stall) {
-                max_stall = gap;
-                max_stall_at = last_done;
-            }
-            if (gap >= kStallReportMs && stalls.size() < kMaxStalls) stalls.push_back({last_done, t});
-            last_done = t;
+            r.completed(t, last_done);
             if (t - progress_at >= 250) {
                 write_file(o.ctl + "/progress", std::to_string(t) + " " + std::to_string(seq) + "\n");
                 progress_at = t;
@@ -177,7 +287,7 @@ int main(int argc, char** argv) {
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(o.interval_ms));
     }
-    const long long stopped = now_ms();
+    r.stopped = now_ms();
 
     // Every record written and fsynced must read back as written.
     long long verified = 0, bad = -1;
@@ -197,22 +307,10 @@ int main(int argc, char** argv) {
             ++verified;
         }
     }
-    const int refused = locked ? other_owner_refused(o.file) : -1;
-
-    std::ostringstream j;
-    j << "{\"started_ms\":" << started << ",\"stopped_ms\":" << stopped << ",\"locked\":" << (locked ? "true" : "false")
-      << ",\"writes\":" << seq << ",\"max_stall_ms\":" << max_stall << ",\"max_stall_from_ms\":" << max_stall_at
-      << ",\"records_verified\":" << verified << ",\"first_bad_record\":" << bad
-      << ",\"lock_held\":" << (refused == 1 ? "true" : "false") << ",\"other_owner_check\":"
-      << (refused == 1 ? "\"refused\"" : refused == 0 ? "\"granted\"" : "\"error\"") << ",\"errors\":[";
-    for (std::size_t i = 0; i < errors.size(); ++i)
-        j << (i ? "," : "") << "{\"at_ms\":" << errors[i].at_ms << ",\"op\":" << quote(errors[i].op)
-          << ",\"errno\":" << errors[i].err << ",\"error\":" << quote(std::strerror(errors[i].err)) << "}";
-    j << "],\"stalls\":[";
-    for (std::size_t i = 0; i < stalls.size(); ++i)
-        j << (i ? "," : "") << "{\"from_ms\":" << stalls[i].from_ms << ",\"to_ms\":" << stalls[i].to_ms << "}";
-    j << "]}\n";
-    write_file(o.ctl + "/result.json", j.str());
+    r.verified = verified;
+    r.bad = bad;
+    r.refused = locked ? other_owner_refused(o.file) : -1;
+    write_report(o, r);
     if (fd >= 0) ::close(fd);
-    return errors.empty() && locked ? 0 : 1;
+    return r.errors.empty() && locked ? 0 : 1;
 }

@@ -71,7 +71,8 @@ const std::vector<std::string>& actions() {
 
 const std::vector<std::string>& pipelines() {
     static const std::vector<std::string> set{"nfsd-down", "nfsd-up",  "drain",       "undrain",
-                                              "grace",     "take-vip", "release-vip", "other"};
+                                              "grace",     "take-vip", "release-vip", "move",
+                                              "other"};
     return set;
 }
 
@@ -210,6 +211,11 @@ Metrics::Metrics(std::string version, WallClock wall)
                        .Help("1 while NFS traffic to this node's VIPs is dropped (its ganesha.nfsd is down)")
                        .Register(*registry_)
                        .Add({})),
+      drained_(BuildGauge()
+                   .Name("ganesha_ha_drained")
+                   .Help("1 while this node is drained: by the operator (the persistent drain, "
+                         "HA_DRAINED_ATTR in the CIB) or by the ganesha_mon agent's stop")
+                   .Register(*registry_)),
       firewall_failures_(BuildCounter()
                              .Name("ganesha_ha_firewall_failures_total")
                              .Help("nft runs that failed to bring the ganesha_ha table to the wanted state")
@@ -275,6 +281,7 @@ Metrics::Metrics(std::string version, WallClock wall)
     }
     for (const auto& reason : metric_labels::heartbeat_drop_reasons())
         drop_series_[reason] = &heartbeats_dropped_.Add({{"reason", reason}});
+    for (const char* by : {"operator", "agent"}) drained_.Add({{"by", by}});
     configure_commands({});
 }
 
@@ -412,6 +419,10 @@ void Metrics::pipeline_event(const PipelineRecord& record, const StepRecord* ste
 void Metrics::nfsd_fenced() { nfsd_fenced_.Increment(); }
 void Metrics::tickles_sent(double count) { tickles_sent_.Increment(count); }
 void Metrics::client_drop(bool leaving) { client_drop_.Set(leaving ? 1 : 0); }
+
+void Metrics::drained(std::string_view by, bool on) {
+    drained_.Add({{"by", by == "operator" ? "operator" : "agent"}}).Set(on ? 1 : 0);
+}
 void Metrics::firewall_failure() { firewall_failures_.Increment(); }
 void Metrics::client_connections(const std::string& node, double count) {
     client_connections_.Add({{"node", node}}).Set(count);

@@ -94,6 +94,9 @@ public:
     // nft runs that failed, client connections known per source.
     void tickles_sent(double count);
     void client_drop(bool leaving);
+    // 1 while this node is drained; by is "operator" (the persistent
+    // drain in the CIB) or "agent" (ganesha_mon stopped here).
+    void drained(std::string_view by, bool on);
     void firewall_failure();
     void client_connections(const std::string& node, double count);
 
@@ -147,6 +150,7 @@ private:
     prometheus::Counter& nfsd_fenced_;
     prometheus::Counter& tickles_sent_;
     prometheus::Gauge& client_drop_;
+    prometheus::Family<prometheus::Gauge>& drained_;
     prometheus::Counter& firewall_failures_;
     prometheus::Family<prometheus::Gauge>& client_connections_;
     prometheus::Family<prometheus::Counter>& pipeline_runs_;

@@ -28,7 +28,12 @@ constexpr std::array<std::uint8_t, 4> kMagic = {'G', 'H', 'H', 'B'};
 constexpr std::size_t kHeaderBytes = 24;  // before the fingerprint (version 1: before the names)
 constexpr std::uint8_t kFlagGraceIncomplete = 0x01;
 constexpr std::uint8_t kFlagLeaving = 0x02;
+constexpr std::uint8_t kFlagDrained = 0x04;
 constexpr std::size_t kMaxKeyFileBytes = 128;
+// A secret to derive from: corosync's authkey is 128 to 4096 bytes
+// (corosync-keygen -l 1024..32768 bits; 256 by default).
+constexpr std::size_t kMinDeriveSecretBytes = 16;
+constexpr std::size_t kMaxDeriveSecretBytes = 4096;
 
 void init_sodium() {
     static const bool ok = sodium_init() >= 0;
@@ -117,9 +122,15 @@ HeartbeatKey HeartbeatKey::generate() {
     return key;
 }
 
-HeartbeatKey HeartbeatKey::load(const std::string& path) {
-    const std::string what = "HA_HEARTBEAT_KEY " + path + ": ";
-    const std::string fix = " (ganesha-hactl keygen PATH writes a new key with the right mode)";
+namespace {
+
+// The bytes of a secret file after the checks every key file gets: a
+// regular file (not a symlink), owned by root or us, no group or other
+// permission bits. At most `max` bytes are read (one more is looked at, to
+// tell a longer file); `what` and `fix` go into every error. The caller
+// wipes the buffer.
+std::size_t read_secret_file(const std::string& path, std::span<char> buffer, const std::string& what,
+                             const std::string& fix) {
     // O_NOFOLLOW: the file itself must have the checked owner and mode.
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
     if (fd.get() < 0) {
@@ -138,7 +149,6 @@ HeartbeatKey HeartbeatKey::load(const std::string& path) {
         throw HeartbeatKeyError(what + "mode " + mode_text(st.st_mode) +
                                 " lets group or others read the key; it must be 0600 or stricter (chmod 600 " +
                                 path + ")" + fix);
-    std::array<char, kMaxKeyFileBytes + 1> buffer{};
     std::size_t size = 0;
     while (size < buffer.size()) {
         const ssize_t n = ::read(fd.get(), buffer.data() + size, buffer.size() - size);
@@ -147,6 +157,16 @@ HeartbeatKey HeartbeatKey::load(const std::string& path) {
         if (n == 0) break;
         size += static_cast<std::size_t>(n);
     }
+    return size;
+}
+
+}  // namespace
+
+HeartbeatKey HeartbeatKey::load(const std::string& path) {
+    const std::string what = "HA_HEARTBEAT_KEY " + path + ": ";
+    const std::string fix = " (ganesha-hactl keygen PATH writes a new key with the right mode)";
+    std::array<char, kMaxKeyFileBytes + 1> buffer{};
+    const std::size_t size = read_secret_file(path, buffer, what, fix);
     HeartbeatKey key;
     const std::string_view text(buffer.data(), size);
     if (size == kHeartbeatKeyBytes) {
@@ -168,6 +188,36 @@ HeartbeatKey HeartbeatKey::load(const std::string& path) {
     }
     sodium_memzero(buffer.data(), buffer.size());
     return key;
+}
+
+HeartbeatKey HeartbeatKey::derive(const std::string& path) {
+    const std::string what = "HA_HEARTBEAT_KEY " + path + " (HA_HEARTBEAT_KEY_DERIVE=yes): ";
+    const std::string fix = " (corosync-keygen writes /etc/corosync/authkey; pcs copies it to every node)";
+    std::array<char, kMaxDeriveSecretBytes + 1> buffer{};
+    const std::size_t size = read_secret_file(path, buffer, what, fix);
+    if (size < kMinDeriveSecretBytes || size > kMaxDeriveSecretBytes) {
+        sodium_memzero(buffer.data(), buffer.size());
+        throw HeartbeatKeyError(what + "holds " + (size > kMaxDeriveSecretBytes ? "more than " : "") +
+                                std::to_string(std::min(size, kMaxDeriveSecretBytes)) + " bytes; a secret to derive " +
+                                "from must have " + std::to_string(kMinDeriveSecretBytes) + " to " +
+                                std::to_string(kMaxDeriveSecretBytes) + fix);
+    }
+    // BLAKE2b of the secret (any length) is the KDF's 32-byte master key;
+    // the heartbeat key is its subkey 1 in context "gha-hbkd", so the same
+    // file gives every node the same key and a key for any other use
+    // (another id or context) is independent of this one.
+    std::array<std::uint8_t, crypto_kdf_KEYBYTES> master{};
+    crypto_generichash(master.data(), master.size(), reinterpret_cast<const unsigned char*>(buffer.data()), size,
+                       nullptr, 0);
+    sodium_memzero(buffer.data(), buffer.size());
+    HeartbeatKey key;
+    crypto_kdf_derive_from_key(key.bytes_.data(), key.bytes_.size(), 1, "gha-hbkd", master.data());
+    sodium_memzero(master.data(), master.size());
+    return key;
+}
+
+HeartbeatKey HeartbeatKey::from_file(const std::string& path, bool derived) {
+    return derived ? derive(path) : load(path);
 }
 
 void HeartbeatKey::save(const std::string& path, bool force) const {
@@ -281,7 +331,8 @@ std::vector<std::uint8_t> HeartbeatCodec::encode(const Heartbeat& hb) const {
         put_name(out, name);
         ++count;
     }
-    out[6] = static_cast<std::uint8_t>((incomplete ? kFlagGraceIncomplete : 0) | (hb.leaving ? kFlagLeaving : 0));
+    out[6] = static_cast<std::uint8_t>((incomplete ? kFlagGraceIncomplete : 0) | (hb.leaving ? kFlagLeaving : 0) |
+                                     (hb.drained ? kFlagDrained : 0));
     out[7] = count;
     const std::size_t body = out.size();
     out.resize(body + kHeartbeatMacBytes);
@@ -319,6 +370,7 @@ std::optional<Heartbeat> HeartbeatCodec::parse(std::span<const std::uint8_t> dat
     hb.version = body[4];
     hb.grace_incomplete = (body[6] & kFlagGraceIncomplete) != 0;
     hb.leaving = (body[6] & kFlagLeaving) != 0;
+    hb.drained = (body[6] & kFlagDrained) != 0;
     const std::size_t count = body[7];
     if (count > kMaxHeartbeatGrace) {
         why = DropReason::malformed;

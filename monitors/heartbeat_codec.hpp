@@ -13,8 +13,10 @@
 //    5      1   sender's nfsd: 0 unknown, 1 healthy, 2 down
 //    6      1   flags: bit 0 = the grace list is incomplete (did not fit);
 //               bit 1 = leaving: the daemon is stopping on purpose, its
-//               silence from now on is not a failure; other bits are sent
-//               as 0 and ignored
+//               silence from now on is not a failure; bit 2 = drained:
+//               the sender takes no VIP (an operator's drain), so no
+//               peer counts on it as a failed VIP's taker; other bits are
+//               sent as 0 and ignored
 //    7      1   grace count (0..64)
 //    8      8   incarnation: the sender daemon's start time, milliseconds
 //               since the Unix epoch (its wall clock), in the top 44 bits,
@@ -125,6 +127,7 @@ struct Heartbeat {
     std::vector<std::string> grace_held;  // node names
     bool grace_incomplete = false;        // the sender holds grace for more than fitted
     bool leaving = false;                 // its daemon is stopping on purpose
+    bool drained = false;                 // it takes no VIP (drained)
     std::uint64_t scope_fingerprint = 0;  // of its ganesha's Server_Scope; 0 = unknown (or version 1)
     std::uint8_t version = kHeartbeatVersion;  // as received; encode() always sends kHeartbeatVersion
     bool operator==(const Heartbeat&) const = default;
@@ -155,6 +158,12 @@ public:
     // other permission bits (0600 or stricter); anything else is refused
     // with a HeartbeatKeyError that says what to do.
     static HeartbeatKey load(const std::string& path);
+    // The key derived (libsodium's KDF over a BLAKE2b of the file) from a
+    // secret every node already has, such as corosync's authkey: 16 to 4096
+    // bytes, with the same file checks as load().
+    static HeartbeatKey derive(const std::string& path);
+    // derive(path) or load(path): HA_HEARTBEAT_KEY_DERIVE.
+    static HeartbeatKey from_file(const std::string& path, bool derived);
     // Writes 64 hex digits and a newline, mode 0600. Refuses an existing
     // file unless `force` (then replaced atomically). Throws HeartbeatKeyError.
     void save(const std::string& path, bool force) const;

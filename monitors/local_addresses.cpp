@@ -1,20 +1,50 @@
 #include "monitors/local_addresses.hpp"
 
+#include <ifaddrs.h>
 #include <linux/if_addr.h>
+#include <netinet/in.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <optional>
 
 namespace gha {
 
+std::vector<asio::ip::address> current_local_addresses(std::error_code& ec) {
+    ec.clear();
+    std::vector<asio::ip::address> out;
+    ifaddrs* list = nullptr;
+    if (::getifaddrs(&list) != 0) {
+        ec.assign(errno, std::generic_category());
+        return out;
+    }
+    for (const ifaddrs* i = list; i; i = i->ifa_next) {
+        if (!i->ifa_addr) continue;
+        if (i->ifa_addr->sa_family == AF_INET) {
+            const auto* in = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
+            out.push_back(asio::ip::address_v4(ntohl(in->sin_addr.s_addr)));
+        } else if (i->ifa_addr->sa_family == AF_INET6) {
+            const auto* in6 = reinterpret_cast<const sockaddr_in6*>(i->ifa_addr);
+            asio::ip::address_v6::bytes_type bytes;
+            std::memcpy(bytes.data(), &in6->sin6_addr, bytes.size());
+            out.push_back(asio::ip::address_v6(bytes, in6->sin6_scope_id));
+        }
+    }
+    ::freeifaddrs(list);
+    return out;
+}
+
 std::vector<AddedAddress> added_addresses(std::span<const std::uint8_t> messages) {
     std::vector<AddedAddress> out;
     std::size_t pos = 0;
+    // pos and a never pass the end: a length that is not a multiple of 4
+    // (the last attribute's, or the message's when the kernel leaves the
+    // padding out) rounds up past it, and the size_t difference would wrap.
     while (messages.size() - pos >= sizeof(nlmsghdr)) {
         nlmsghdr h;
         std::memcpy(&h, messages.data() + pos, sizeof h);
@@ -44,7 +74,7 @@ std::vector<AddedAddress> added_addresses(std::span<const std::uint8_t> messages
                 }
                 if (attr.rta_type == IFA_LOCAL) local = value;
                 if (attr.rta_type == IFA_ADDRESS) address = value;
-                a += RTA_ALIGN(attr.rta_len);
+                a = std::min<std::size_t>(a + RTA_ALIGN(attr.rta_len), end);
             }
             // IPv4: IFA_LOCAL is the interface's own address (IFA_ADDRESS
             // is the peer's on a point-to-point link); IPv6 has only IFA_ADDRESS.
@@ -54,7 +84,7 @@ std::vector<AddedAddress> added_addresses(std::span<const std::uint8_t> messages
             else if (address)
                 out.push_back({*address, ifindex});
         }
-        pos += NLMSG_ALIGN(h.nlmsg_len);
+        pos = std::min<std::size_t>(pos + NLMSG_ALIGN(h.nlmsg_len), messages.size());
     }
     return out;
 }

@@ -20,6 +20,9 @@ struct AddedAddress {
     int ifindex = 0;  // the interface it was added to
 };
 
+// Every address on this node's interfaces now (getifaddrs).
+std::vector<asio::ip::address> current_local_addresses(std::error_code& ec);
+
 // The addresses an rtnetlink message announces as added (RTM_NEWADDR), for
 // the parser's tests. Malformed parts are skipped.
 std::vector<AddedAddress> added_addresses(std::span<const std::uint8_t> messages);

@@ -55,6 +55,16 @@ std::string_view to_string(PeerState state) {
     return "unknown";
 }
 
+namespace {
+
+std::vector<std::string> peer_names(const std::vector<PeerTarget>& peers) {
+    std::vector<std::string> out;
+    for (const auto& p : peers) out.push_back(p.node);
+    return out;
+}
+
+}  // namespace
+
 struct PeerHeartbeats::Peer {
     Peer(const MonitorSettings& s) : counter(s.rise, s.fall) {}
     PeerStatus status;
@@ -90,8 +100,15 @@ PeerHeartbeats::PeerHeartbeats(asio::io_context& io, Clock& clock, PeerHeartbeat
       clock_(clock),
       options_(std::move(options)),
       codec_(options_.cluster, key),
-      list_codec_(options_.cluster, std::move(key)),
+      list_codec_(options_.cluster, key),
       callbacks_(std::move(callbacks)),
+      queries_(options_.cluster, options_.self, std::move(key), peer_names(options_.peers),
+               {[this](const std::string& node, std::uint32_t id, const std::string& request) {
+                    if (callbacks_.on_query) callbacks_.on_query(node, id, request);
+                },
+                [this](const std::string& node, std::uint32_t id, const std::string& answer) {
+                    if (callbacks_.on_query_answer) callbacks_.on_query_answer(node, id, answer);
+                }}),
       socket_(io),
       send_timer_(clock.make_timer()),
       resolve_timer_(clock.make_timer()) {
@@ -233,6 +250,7 @@ Heartbeat PeerHeartbeats::next_heartbeat() {
     hb.nfsd = local_.nfsd;
     hb.grace_held = local_.grace_held;
     hb.scope_fingerprint = local_.scope_fingerprint;
+    hb.drained = local_.drained;
     return hb;
 }
 
@@ -280,6 +298,34 @@ void PeerHeartbeats::send_to_peers(std::shared_ptr<const std::vector<std::uint8_
         socket_.async_send_to(asio::buffer(*bytes), *peer.endpoint,
                               guarded([this, i, bytes](std::error_code ec, std::size_t) {
                                   if (ec && ec != asio::error::operation_aborted) ++peers_[i]->status.send_errors;
+                              }));
+    }
+}
+
+std::error_code PeerHeartbeats::send_query(const std::string& node, std::uint32_t id, const std::string& request) {
+    const Peer* peer = find(node);
+    if (!peer) return std::make_error_code(std::errc::invalid_argument);
+    if (!running_ || !peer->endpoint) return std::make_error_code(std::errc::host_unreachable);
+    send_datagrams(node, {queries_.request(node, incarnation_, id, request)});
+    return {};
+}
+
+std::error_code PeerHeartbeats::answer_query(const std::string& node, std::uint32_t id, const std::string& text) {
+    const Peer* peer = find(node);
+    if (!peer) return std::make_error_code(std::errc::invalid_argument);
+    if (!running_ || !peer->endpoint) return std::make_error_code(std::errc::host_unreachable);
+    send_datagrams(node, queries_.answer(node, incarnation_, id, text));
+    return {};
+}
+
+void PeerHeartbeats::send_datagrams(const std::string& node, std::vector<std::vector<std::uint8_t>> datagrams) {
+    Peer* peer = find(node);
+    for (auto& d : datagrams) {
+        auto bytes = std::make_shared<const std::vector<std::uint8_t>>(std::move(d));
+        socket_.async_send_to(asio::buffer(*bytes), *peer->endpoint,
+                              guarded([this, node, bytes](std::error_code ec, std::size_t) {
+                                  if (Peer* p = find(node); p && ec && ec != asio::error::operation_aborted)
+                                      ++p->status.send_errors;
                               }));
     }
 }
@@ -367,6 +413,11 @@ void PeerHeartbeats::on_datagram(std::span<const std::uint8_t> bytes, const udp:
         on_connection_list(bytes, from);
         return;
     }
+    if (is_peer_query(bytes)) {
+        std::string claimed;
+        if (const auto why = queries_.on_datagram(bytes, decode_context(from), claimed)) count_drop(*why, claimed, from);
+        return;
+    }
     Peer* sender = nullptr;
     auto result = codec_.decode(bytes, window_lookup(sender, &Peer::window), decode_context(from));
     if (!result) {
@@ -396,6 +447,8 @@ void PeerHeartbeats::on_datagram(std::span<const std::uint8_t> bytes, const udp:
     s.grace_held = hb.grace_held;
     s.grace_incomplete = hb.grace_incomplete;
     s.leaving = hb.leaving;
+    const bool drained_changed = s.drained != hb.drained;
+    s.drained = hb.drained;
     peer.misses_in_row = 0;
     // Slack for the sender's timer running a little late, except where it
     // would stretch the bound (fall=1).
@@ -406,6 +459,7 @@ void PeerHeartbeats::on_datagram(std::span<const std::uint8_t> bytes, const udp:
     if (!listed_me && contains(s.grace_held, options_.self) && callbacks_.on_grace_held_for_me)
         callbacks_.on_grace_held_for_me(s.node);
     if (scope_changed && callbacks_.on_peer_scope) callbacks_.on_peer_scope(s);
+    if (drained_changed && callbacks_.on_peer_drained) callbacks_.on_peer_drained(s);
 }
 
 // ---------------------------------------------------------------- health

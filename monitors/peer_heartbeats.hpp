@@ -27,6 +27,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "monitors/clock.hpp"
@@ -35,6 +36,7 @@
 #include "monitors/health_counter.hpp"
 #include "monitors/heartbeat_codec.hpp"
 #include "monitors/monitor_settings.hpp"
+#include "monitors/peer_queries.hpp"
 
 namespace gha {
 
@@ -66,6 +68,7 @@ struct LocalHeartbeatState {
     NfsdState nfsd = NfsdState::unknown;
     std::vector<std::string> grace_held;  // nodes whose VIP our ganesha is in grace for
     std::uint64_t scope_fingerprint = 0;  // of our ganesha's Server_Scope; 0 = unknown
+    bool drained = false;                 // we take no VIP (an operator's drain)
     bool operator==(const LocalHeartbeatState&) const = default;
 };
 
@@ -88,6 +91,7 @@ struct PeerStatus {
     std::vector<std::string> grace_held;
     bool grace_incomplete = false;
     bool leaving = false;       // its last datagram said its daemon is stopping
+    bool drained = false;       // it takes no VIP (drained), as its last datagram said
     bool heard = false;         // at least one datagram accepted since start
     std::uint64_t scope_fingerprint = 0;  // of its ganesha's Server_Scope, as last sent; 0 = unknown
     std::uint64_t received = 0, restarts = 0, misses = 0, sent = 0, send_errors = 0;
@@ -126,10 +130,16 @@ public:
         // A peer's Server_Scope fingerprint differs from the one in its
         // previous datagram (or this is its first datagram).
         std::function<void(const PeerStatus& peer)> on_peer_scope;
+        // A peer's drained flag changed (it stopped or started taking VIPs).
+        std::function<void(const PeerStatus& peer)> on_peer_drained;
         // A peer's connection list arrived complete (sent when it changes
         // and every kConnectionListRefresh heartbeats).
         std::function<void(const std::string& node, const std::vector<ClientConnection>& list)>
             on_peer_connections;
+        // A peer's query (its control request as JSON), and a peer's whole
+        // answer to one of ours (monitors/peer_query_codec.hpp).
+        std::function<void(const std::string& node, std::uint32_t id, const std::string& request)> on_query;
+        std::function<void(const std::string& node, std::uint32_t id, const std::string& answer)> on_query_answer;
     };
     static constexpr int kConnectionListRefresh = 10;
 
@@ -154,6 +164,12 @@ public:
     // it differs from the last one).
     void set_connections(std::vector<ClientConnection> list);
 
+    // A query to `node`, and our answer to one of its queries. Errors:
+    // invalid_argument (not a peer), host_unreachable (its address is not
+    // resolved, or we are stopped). Throw std::invalid_argument when too large.
+    std::error_code send_query(const std::string& node, std::uint32_t id, const std::string& request);
+    std::error_code answer_query(const std::string& node, std::uint32_t id, const std::string& text);
+
     std::vector<PeerStatus> peers() const;
     const PeerStatus* peer(std::string_view node) const;
     const DropCounts& drops() const { return drops_; }
@@ -177,6 +193,7 @@ private:
     HeartbeatCodec::WindowLookup window_lookup(Peer*& sender, ReplayWindow Peer::*window);
     void send_connections();
     void send_to_peers(std::shared_ptr<const std::vector<std::uint8_t>> bytes);
+    void send_datagrams(const std::string& node, std::vector<std::vector<std::uint8_t>> datagrams);
     Heartbeat next_heartbeat();
     void send_all();
     void schedule_send();
@@ -200,6 +217,7 @@ private:
     HeartbeatCodec codec_;
     ConnectionListCodec list_codec_;
     Callbacks callbacks_;
+    PeerQueries queries_;
     asio::ip::udp::socket socket_;
     std::vector<std::unique_ptr<Peer>> peers_;
     std::unique_ptr<Timer> send_timer_;

@@ -344,6 +344,7 @@ private:
     std::vector<Vip> vips_;                            // in file order
     std::vector<PeerAddr> peer_addrs_;                 // in file order
     int heartbeat_address_line_ = 0;                   // HA_HEARTBEAT_ADDRESS
+    int key_derive_line_ = 0;                          // HA_HEARTBEAT_KEY_DERIVE
     int cidr_netmask_line_ = 0;                        // HA_VIP_CIDR_NETMASK
     int ha_name_line_ = 0;
     int nodes_line_ = 0;
@@ -478,6 +479,10 @@ const std::vector<Parser::Key>& Parser::keys() {
          [](Parser& p, S key, S value, int line) {
              p.set_attribute_name(key, value, p.config_.grace_active_attr, line);
          }},
+        {"HA_DRAINED_ATTR",
+         [](Parser& p, S key, S value, int line) {
+             p.set_attribute_name(key, value, p.config_.drained_attr, line);
+         }},
         {"HA_GRACE_DELAY",
          [](Parser& p, S key, S value, int line) {
              p.config_.grace_delay = p.bounded_duration(key, value, Millis{0}, Millis{60000}, line);
@@ -500,6 +505,11 @@ const std::vector<Parser::Key>& Parser::keys() {
              if (!value.empty() && value.front() != '/')
                  p.fail(line, "HA_HEARTBEAT_KEY: " + quoted(value) + " is not an absolute path");
              p.config_.heartbeat.key_file = value;
+         }},
+        {"HA_HEARTBEAT_KEY_DERIVE",
+         [](Parser& p, S key, S value, int line) {
+             p.set_flag(key, value, p.config_.heartbeat.key_derived, line);
+             p.key_derive_line_ = line;
          }},
         {"HA_HEARTBEAT_ADDRESS",
          [](Parser& p, S, S value, int line) {
@@ -888,6 +898,9 @@ void Parser::finish() {
 
 void Parser::finish_heartbeat() {
     auto& hb = config_.heartbeat;
+    if (hb.key_derived && hb.key_file.empty())
+        warn(key_derive_line_, "HA_HEARTBEAT_KEY_DERIVE=yes without HA_HEARTBEAT_KEY: heartbeats stay off "
+                               "(set HA_HEARTBEAT_KEY=/etc/corosync/authkey)");
     for (const auto& entry : peer_addrs_) {
         const auto node = node_by_key_.find(entry.key.substr(kPeerAddrPrefix.size()));
         if (node == node_by_key_.end()) {

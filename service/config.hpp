@@ -22,6 +22,9 @@ namespace gha {
 // configured: without a shared secret nothing a peer says can be trusted.
 struct HeartbeatConfig {
     std::string key_file;  // HA_HEARTBEAT_KEY (absolute path); "" = heartbeats off
+    // HA_HEARTBEAT_KEY_DERIVE: key_file is a secret to derive the key from
+    // (corosync's authkey, which pcs already put on every node), not the key.
+    bool key_derived = false;
     // HA_HEARTBEAT_ADDRESS: the address to bind. Unset: this node's
     // HA_PEER_ADDR_<node> if given (so one file serves every node), else 0.0.0.0.
     std::string address = "0.0.0.0";
@@ -75,6 +78,9 @@ struct Config {
     // Actions (GlusterFS ganesha_mon's parameters keep their names and defaults).
     std::string ganesha_active_attr = "ganesha-active";
     std::string grace_active_attr = "grace-active";
+    // Permanent node attribute (the CIB's <nodes>) of an operator's drain:
+    // `ganesha-hactl cluster drain NODE` sets it, each daemon watches its own.
+    std::string drained_attr = "ganesha-drained";
     Millis grace_delay{5000};     // upper bound on waiting for the survivors' grace
     Millis action_timeout{5000};  // per step attempt (attrd_updater, cibadmin, D-Bus)
     int action_attempts = 3;      // tries per step

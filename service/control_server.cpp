@@ -91,12 +91,14 @@ private:
         auto server = server_.lock();
         if (ec || !server) return;  // closed, idle timeout, or the server is gone
         nlohmann::json response;
-        if (auto request = parse_request(std::string_view(input_).substr(0, n - 1), response)) {
-            ControlServer& owner = **server;
-            if (owner.on_request) owner.on_request(request->command);
-            response = owner.registry_.dispatch(*request, caller_);
-        }
-        reply(response);
+        auto request = parse_request(std::string_view(input_).substr(0, n - 1), response);
+        if (!request) return reply(response);
+        ControlServer& owner = **server;
+        if (owner.on_request) owner.on_request(request->command);
+        // Most commands answer at once; a query to another node later
+        // (bounded by its own deadline, below the idle timeout).
+        owner.registry_.dispatch(*request, caller_,
+                                 [self = shared_from_this()](const nlohmann::json& r) { self->reply(r); });
     }
 
     void reply(const nlohmann::json& response) {

@@ -141,6 +141,7 @@ Daemon::Daemon(asio::io_context& io, Config config, ConfigOverrides overrides)
     register_peer_commands();
     register_handover_commands();
     register_client_commands();
+    register_drain_commands();
     reconcile_timer_ = clock_.make_timer();
     control::ServerOptions control_options{config_.control_socket, control_gid_};
     control_options.own_directories = own_socket_directories();
@@ -188,7 +189,9 @@ void Daemon::start() {
     if (exporter_) exporter_->start();
     wait_for_signal();
     systemd_.start_watchdog();
+    attributes_watch_.start(config_.node);
     schedule_reconcile(kReconcileInterval);
+    update_vip_readiness(true);  // an earlier daemon's may be stale
     events_.add("daemon", "ganesha-had", "started",
                 {{"node", config_.node}, {"config", config_.source}, {"pid", ::getpid()}});
     log::notice("started", {{"node", config_.node}, {"socket", config_.control_socket}});
@@ -198,6 +201,7 @@ void Daemon::start() {
 void Daemon::stop() {
     if (stopping_) return;
     stopping_ = true;
+    fail_pending_queries("this daemon is stopping");
     systemd_.stopping();
     log::notice("stopping", {{"node", config_.node}});
     for (auto& [name, monitor] : monitors_) monitor->stop();
@@ -206,6 +210,7 @@ void Daemon::stop() {
     stop_client_steering();
     systemd_.stop_watchdog();
     reconcile_timer_->cancel();
+    attributes_watch_.stop();
     std::error_code ignored;
     signals_.cancel(ignored);
     server_->close();
@@ -308,6 +313,9 @@ void Daemon::react_to_verdict() {
     if (!v.decided) return;
     const bool healthy = v.code == NfsdVerdict::running;
     if (nfsd_healthy_ == healthy) return;
+    // Serving waits for the first read of the persistent drain: a node an
+    // operator drained must not take its VIP back for 2 s after a restart.
+    if (healthy && !attributes_watch_.answered()) return;
     nfsd_healthy_ = healthy;
     // Drop, not refuse, the clients' packets before anything else happens:
     // a hung server's fence must not get to close their connections.
@@ -315,8 +323,10 @@ void Daemon::react_to_verdict() {
     announce();  // the peers hear it before the pipeline's first child process is spawned
     if (!healthy) {
         failover_.local_down(v.text);
+        check_moves();  // a move to this node still waiting for its VIP ends
     } else if (!failover_.drained()) {
         failover_.local_up(v.text);
+        claim_failed_vips();  // healthy again: it may be the taker of a failed peer's VIP
     }
 }
 
@@ -368,6 +378,9 @@ void Daemon::schedule_reconcile(std::chrono::milliseconds delay) {
     reconcile_timer_->async_wait_for(delay, [this](std::error_code ec) {
         if (ec || stopping_) return;
         apply_firewall(true);  // a failed nft run is tried again
+        claim_failed_vips();
+        check_moves();                // a moved VIP that left this node ends its move
+        update_vip_readiness(false);  // a VIP that left this node
         if (!nfsd_healthy_) return schedule_reconcile(kReconcileInterval);  // nothing decided yet
         failover_.reconcile(*nfsd_healthy_, [this](Failover::Reconciled result) {
             if (stopping_) return;
@@ -397,7 +410,12 @@ void Daemon::on_pipeline(const PipelineRecord& r, const StepRecord* step) {
         }
     }
     events_.add("action", r.name, message, fields);
-    if (!step) grace_pipeline_finished(r);
+    if (!step) {
+        grace_pipeline_finished(r);
+        vip_ready_pipeline_finished(r);
+        attribute_write_finished(r);
+        move_pipeline_finished(r);
+    }
     // A failed pipeline for this node is retried through the reconcile check.
     if (!step && r.state == PipelineState::failed && r.target == config_.node && !stopping_)
         schedule_reconcile(kRetryAfterFailure);
@@ -454,6 +472,8 @@ json Daemon::status() const {
             {"uptime_s", std::chrono::duration<double>(now - started_).count()},
             {"last_event", events_.last_seq()},
             {"drained", failover_.drained()},
+            {"drain", drain_json()},
+            {"moves", moves_json()},
             {"watchdog_interval_ms",
              std::chrono::duration_cast<std::chrono::milliseconds>(systemd_.watchdog_interval()).count()}};
 }
@@ -515,11 +535,11 @@ void Daemon::register_commands() {
                   [this](const Request&, const Caller&) {
                       return answer(control::success, "Prometheus text format 0.0.4", {{"text", metrics_text()}});
                   });
-    registry_.add("status", "node, monitors and their health", false,
+    add_remotable("status", "node, monitors and their health",
                   [this](const Request&, const Caller&) {
                       return answer(control::success, verdict().text, status());
                   });
-    registry_.add("events", "event log; arguments: since (seq), limit", false,
+    add_remotable("events", "event log; arguments: since (seq), limit",
                   [this](const Request& request, const Caller&) {
                       const auto since = control::unsigned_argument(request.arguments, "since", 0);
                       const auto limit = static_cast<std::size_t>(
@@ -570,15 +590,6 @@ void Daemon::register_commands() {
     registry_.add("failover", "move this node's VIP away as if its nfsd had failed", true,
                   [this](const Request&, const Caller&) {
                       return pipeline_answer(failover_.local_down("operator request"), "failover");
-                  });
-    registry_.add("drain", "move this node's VIP away gracefully and keep it away", true,
-                  [this](const Request&, const Caller&) { return pipeline_answer(failover_.drain(), "drain"); });
-    registry_.add("undrain", "let this node's VIP come back when its nfsd is healthy", true,
-                  [this](const Request&, const Caller&) {
-                      const bool healthy = verdict().code == NfsdVerdict::running;
-                      auto id = failover_.undrain(healthy);
-                      if (!id) return answer(control::success, "undrained; nfsd is not healthy, the VIP stays away");
-                      return pipeline_answer(*id, "undrain");
                   });
     registry_.add("actions", "running, queued and recent pipelines with step outcomes; arguments: id", false,
                   [this](const Request& request, const Caller&) {

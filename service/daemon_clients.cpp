@@ -137,11 +137,32 @@ void Daemon::on_peer_connections(const std::string& node, const std::vector<Clie
     metrics_.client_connections(node, static_cast<double>(list.size()));
 }
 
+// Connections to a VIP's NFS port that no client of now can own (see
+// destroy_connections), closed with an event when there were any.
+void Daemon::close_stale_connections(const std::string& vip, StaleSockets which, const std::string& why) {
+    std::error_code bad;
+    const auto address = asio::ip::make_address(vip, bad);
+    if (bad) return;
+    std::error_code ec;
+    const std::size_t closed = destroy_connections(address, config_.nfsd_address.port, which, ec);
+    if (closed > 0 || ec)
+        events_.add("clients", vip,
+                    why + ": " + std::to_string(closed) + " stale connection(s) closed" +
+                        (ec ? "; cannot close the rest: " + ec.message() : ""),
+                    {{"vip", vip}, {"closed", closed}});
+}
+
 void Daemon::on_local_address(const AddedAddress& added) {
     const asio::ip::address& address = added.address;
-    if (stopping_ || !config_.clients.tickle) return;
+    if (stopping_) return;
     const auto vips = vip_addresses();
     if (std::find(vips.begin(), vips.end(), address) == vips.end()) return;
+    // Left from this VIP's earlier stay here (a fenced server's connections
+    // whose FIN was dropped; an idle one the address left behind at a
+    // fail-back, on the port the client uses again): they would answer the
+    // tickled clients instead of resetting them.
+    close_stale_connections(address.to_string(), StaleSockets::not_fresh, "VIP arrived");
+    if (!config_.clients.tickle) return;
     // Every connection a peer last reported for this VIP: the node that
     // served it before (dead, hung or releasing) and any other that did.
     std::vector<ClientConnection> targets;

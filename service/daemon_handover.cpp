@@ -47,6 +47,10 @@ json Daemon::release_vip(const std::string& vip) {
     std::error_code ec;
     const auto clients = tcp_peers(vip, config_.nfsd_address.port, ec);
     if (ec) return answer(control::error, "release-vip: cannot list the connections to " + vip + ": " + ec.message());
+    // (The connections stay: closing them here would reset their clients
+    // before the VIP is up anywhere, and they would wait for their SYN
+    // retries; the new owner's tickle moves them. What is left here is
+    // closed when the VIP comes back: on_local_address.)
     std::error_code rec;
     const auto records = read_recovery_records(recovery_dir(), rec);
     if (rec && records.empty())
@@ -99,6 +103,7 @@ Step Daemon::take_grace_step(const std::string& address) {
                         return done({make_error_code(DbusErrc::refused), "ganesha reports it is not in grace"});
                     grace_held_[address] = {node_of_vip(address).value_or(""), clock_.now()};
                     announce();
+                    update_vip_readiness(false);
                     expire_grace_held();
                     done(StepResult::ok("ganesha in grace for " + address + " (confirmed)"));
                 });

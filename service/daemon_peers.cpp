@@ -27,7 +27,7 @@ using control::Caller;
 using control::Request;
 using nlohmann::json;
 
-// Daemon::kGraceHeldFor: how long a grace taken for an address counts as
+// Daemon::grace_held_for_: how long a grace taken for an address counts as
 // held. Within it a second take-ip for the same address (Pacemaker's notify,
 // seconds after the heartbeats were faster) is answered without calling
 // ganesha again, which would restart its grace period; the grace list sent
@@ -74,11 +74,18 @@ void Daemon::build_heartbeats() {
     callbacks.on_peer_state = [this](const PeerStatus& peer, PeerState from) { on_peer_state(peer, from); };
     callbacks.on_grace_held_for_me = [this](const std::string&) { check_grace_confirmation(); };
     callbacks.on_peer_scope = [this](const PeerStatus& peer) { note_peer_scope(peer); };
+    callbacks.on_peer_drained = [this](const PeerStatus& peer) { on_peer_drained(peer); };
     callbacks.on_peer_connections = [this](const std::string& node, const std::vector<ClientConnection>& list) {
         on_peer_connections(node, list);
     };
+    callbacks.on_query = [this](const std::string& node, std::uint32_t id, const std::string& request) {
+        on_peer_query(node, id, request);
+    };
+    callbacks.on_query_answer = [this](const std::string& node, std::uint32_t id, const std::string& answer) {
+        on_peer_answer(node, id, answer);
+    };
     // Refuses to start on a bad key file (HeartbeatKeyError) or a busy port.
-    heartbeats_ = std::make_shared<PeerHeartbeats>(io_, clock_, std::move(options), HeartbeatKey::load(hb.key_file),
+    heartbeats_ = std::make_shared<PeerHeartbeats>(io_, clock_, std::move(options), HeartbeatKey::from_file(hb.key_file, hb.key_derived),
                                                    std::move(callbacks));
     failover_.set_confirmation_check([this] { return survivors_holding_grace(); },
                                      [this] { return survivors_without_grace(); });
@@ -125,6 +132,7 @@ void Daemon::announce() {
     LocalHeartbeatState state;
     state.nfsd = !nfsd_healthy_ ? NfsdState::unknown : *nfsd_healthy_ ? NfsdState::healthy : NfsdState::down;
     state.scope_fingerprint = scope_fingerprint_;
+    state.drained = failover_.drained();
     for (const auto& [address, held] : grace_held_)
         if (!held.node.empty() &&
             std::find(state.grace_held.begin(), state.grace_held.end(), held.node) == state.grace_held.end())
@@ -143,10 +151,16 @@ void Daemon::on_peer_state(const PeerStatus& peer, PeerState from) {
                "peer " + peer.node + " " + to + ": " + peer.why,
                {{"monitor", "peer"}, {"node", config_.node}, {"result", to}});
     if (peer.state == PeerState::up) {
+        seen_up_.insert(peer.node);
         // It serves again: the grace taken for its VIP belonged to a failure that is over.
-        const auto vip = config_.vips.find(peer.node);
-        if (vip != config_.vips.end() && grace_held_.erase(vip->second)) announce();
+        forget_grace_for(peer.node);
     }
+    // Whoever takes which VIP may have changed: a taker that failed leaves
+    // its part to the next node; a failing node's wait may be over.
+    // (A peer that just went down from up is on_peer_down's, next.)
+    claim_failed_vips(peer.state == PeerState::down && from == PeerState::up ? peer.node : "");
+    check_grace_confirmation();
+    update_vip_readiness(false);
 }
 
 void Daemon::on_peer_down(const std::string& node, const std::string& why) {
@@ -157,6 +171,15 @@ void Daemon::on_peer_down(const std::string& node, const std::string& why) {
     if (nfsd_healthy_ == false) {
         events_.add("peer", node, "no grace for its VIP " + vip->second + ": the local nfsd is not healthy",
                     {{"address", vip->second}});
+        return;
+    }
+    if (!takes_over_from(node)) {
+        const std::string takers = takers_of(node);
+        const std::string text = takers.empty() ? "down (" + why + "); it held no VIP another node could take"
+                                                : "down (" + why + "); " + takers +
+                                                      " takes its VIP(s): no grace here, new opens and locks go on";
+        events_.add("peer", node, text, {{"address", vip->second}, {"takers", takers}});
+        log::notice("peer " + node + " is " + text, {{"monitor", "peer"}, {"node", config_.node}});
         return;
     }
     const PeerStatus* peer = heartbeats_ ? heartbeats_->peer(node) : nullptr;
@@ -220,29 +243,33 @@ void Daemon::grace_for_flapping_peer(const std::string& node, const std::string&
     });
 }
 
-// Every survivor that is up (heard, its nfsd healthy) must hold grace for
-// us: the VIP may go to any of them. Peers that are down or unknown cannot
-// take it and are not waited for; with none up, HA_GRACE_DELAY decides.
+// The node that takes each VIP this node holds (issue 11: only it enters
+// grace) must hold grace for us. Nodes that are down or unknown cannot take
+// a VIP and are not waited for; with no taker at all, HA_GRACE_DELAY decides.
 std::optional<std::string> Daemon::survivors_holding_grace() const {
     const auto [holding, missing] = survivors_by_grace();
     if (holding.empty() || !missing.empty()) return std::nullopt;
     return holding;
 }
 
-// The live peers that do not (yet) report grace held for us.
+// The takers that do not (yet) report grace held for us.
 std::string Daemon::survivors_without_grace() const { return survivors_by_grace().second; }
 
-// The peers that are up, as "a, b" lists: those reporting grace held for us,
+// This node's takers, as "a, b" lists: those reporting grace held for us,
 // and those not (yet).
 std::pair<std::string, std::string> Daemon::survivors_by_grace() const {
     std::pair<std::string, std::string> split;
     if (!heartbeats_) return split;
-    for (const auto& peer : heartbeats_->peers()) {
-        if (peer.state != PeerState::up) continue;
-        const bool holds =
-            std::find(peer.grace_held.begin(), peer.grace_held.end(), config_.node) != peer.grace_held.end();
+    std::vector<std::string> seen;
+    for (const auto& home : vips_held_by(config_.node)) {
+        const auto taker = taker_of(home, config_.node);
+        if (!taker || std::find(seen.begin(), seen.end(), *taker) != seen.end()) continue;
+        seen.push_back(*taker);
+        const PeerStatus* peer = heartbeats_->peer(*taker);
+        const bool holds = peer && std::find(peer->grace_held.begin(), peer->grace_held.end(), config_.node) !=
+                                       peer->grace_held.end();
         std::string& list = holds ? split.first : split.second;
-        list += (list.empty() ? "" : ", ") + peer.node;
+        list += (list.empty() ? "" : ", ") + *taker;
     }
     return split;
 }
@@ -267,9 +294,19 @@ json Daemon::grace_command(GraceEvent event, const std::string& address) {
     // Pacemaker asks when a VIP moves: the peer's next silence is no flap.
     if (const auto node = node_of_vip(address))
         flaps_.changed(*node, "Pacemaker asked for grace for its VIP", now);
+    // Pacemaker stopped that node's grace instance: every survivor hears of
+    // it, but only the node that takes its VIPs enters grace (issue 11).
+    if (event == GraceEvent::take_ip && heartbeats_)
+        if (const auto node = node_of_vip(address); node && !takes_over_from(*node)) {
+            const std::string takers = takers_of(*node);
+            return answer(control::success,
+                          "grace: not sent; " + (takers.empty() ? std::string("nobody") : takers) + " takes " +
+                              *node + "'s VIP(s), not this node",
+                          {{"address", address}, {"skipped", true}, {"takers", takers}});
+        }
     if (event == GraceEvent::take_ip && heartbeats_) {
         const auto held = grace_held_.find(address);
-        if (held != grace_held_.end() && now - held->second.since < kGraceHeldFor) {
+        if (held != grace_held_.end() && now - held->second.since < grace_held_for_) {
             const std::string after = held->second.node.empty() ? "" : ", after " + held->second.node + " went down";
             return answer(control::success,
                           "grace: ganesha already in grace for " + address + " (taken " +
@@ -301,10 +338,17 @@ void Daemon::grace_pipeline_finished(const PipelineRecord& record) {
     if (event == GraceEvent::take_ip) {
         grace_held_[address] = {node_of_vip(address).value_or(""), clock_.now()};
         announce();  // "grace entered" goes out at once
+        update_vip_readiness(false);
         expire_grace_held();
     } else if (event == GraceEvent::release_ip && grace_held_.erase(address)) {
         announce();
     }
+}
+
+// The grace taken for `node`'s VIP, when its failure (or drain) is over.
+void Daemon::forget_grace_for(const std::string& node) {
+    const auto vip = config_.vips.find(node);
+    if (vip != config_.vips.end() && grace_held_.erase(vip->second)) announce();
 }
 
 void Daemon::expire_grace_held() {
@@ -312,7 +356,7 @@ void Daemon::expire_grace_held() {
     std::optional<TimePoint> next;
     bool changed = false;
     for (auto it = grace_held_.begin(); it != grace_held_.end();) {
-        const TimePoint ends = it->second.since + kGraceHeldFor;
+        const TimePoint ends = it->second.since + grace_held_for_;
         if (ends <= now) {
             it = grace_held_.erase(it);
             changed = true;
@@ -321,7 +365,14 @@ void Daemon::expire_grace_held() {
         next = next ? std::min(*next, ends) : ends;
         ++it;
     }
-    if (changed) announce();
+    if (changed) {
+        announce();
+        update_vip_readiness(false);
+        // A failed peer's VIP that has not come here yet (its holder is
+        // still the failed node) needs a grace when it comes: take it again.
+        // One that came here is ours now and is not claimed again.
+        claim_failed_vips();
+    }
     if (next && grace_expiry_)
         grace_expiry_->async_wait_for(*next - now, [this](std::error_code ec) {
             if (!ec && !stopping_) expire_grace_held();
@@ -398,7 +449,7 @@ json Daemon::peers_json() const {
 }
 
 void Daemon::register_peer_commands() {
-    registry_.add("peers", "peer heartbeats: per peer state, last heard, incarnation, nfsd, grace held, drops", false,
+    add_remotable("peers", "peer heartbeats: per peer state, last heard, incarnation, nfsd, grace held, drops",
                   [this](const Request&, const Caller&) {
                       if (!heartbeats_)
                           return answer(control::success, "peer heartbeats are off (no HA_HEARTBEAT_KEY)",

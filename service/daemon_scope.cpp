@@ -6,6 +6,7 @@
 // here). A file that is missing or unparsable, or has no Server_Scope, is a
 // warning event, not a refusal to start: the fingerprint is then 0
 // ("unknown") and every heard peer shows a mismatch.
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 
@@ -36,6 +37,7 @@ void Daemon::load_server_scope() {
         for (const auto& f : r.findings)
             if (f.parameter == "NFSV4.Server_Scope") problem = f.to_string();
     }
+    set_grace_held_for(checked.readable ? r.grace_period_s : std::nullopt);
     const std::uint64_t fingerprint = scope ? ganesha_conf::scope_fingerprint(*scope) : 0;
     const bool changed = fingerprint != scope_fingerprint_ || problem != scope_problem_ || !scope_loaded_;
     server_scope_ = scope;
@@ -57,6 +59,24 @@ void Daemon::load_server_scope() {
         announce();
         for (const auto& peer : heartbeats_->peers()) note_peer_scope(peer);
     }
+}
+
+// A take-ip grace counts as held for ganesha's Grace_Period less a second
+// (the pipeline reports it a little after ganesha started it), at least a
+// second; ganesha's default while the file does not tell.
+void Daemon::set_grace_held_for(std::optional<unsigned> grace_period_s) {
+    using std::chrono::seconds;
+    const Duration held =
+        grace_period_s ? std::max<Duration>(seconds(1), seconds(*grace_period_s) - seconds(1)) : Duration(kGraceHeldFor);
+    if (held == grace_held_for_) return;
+    grace_held_for_ = held;
+    log::info("a take-ip grace counts as held for " + std::to_string(std::chrono::duration_cast<seconds>(held).count()) +
+                  " s (NFSV4.Grace_Period " +
+                  (grace_period_s ? std::to_string(*grace_period_s) + " s in " + config_.ganesha_conf
+                                  : "unknown: ganesha's default " + std::to_string(kGraceHeldFor.count()) + " s") +
+                  ")",
+              {{"node", config_.node}});
+    expire_grace_held();
 }
 
 bool Daemon::scope_mismatch(const PeerStatus& peer) const {

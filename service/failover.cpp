@@ -39,7 +39,7 @@ static Step bounded(Step step, const Config& config) {
 
 Step Failover::wait_for_survivors() {
     Step step;
-    step.name = "wait for survivors' grace";
+    step.name = "wait for the takers' grace";
     // Generous: the wait bounds itself; the step timeout is only a backstop.
     step.timeout = config_.grace_delay + std::chrono::seconds(5);
     std::weak_ptr<Waiter> weak = waiter_;
@@ -105,19 +105,21 @@ std::uint64_t Failover::local_up(const std::string& why) {
                             bounded(pacemaker_.delete_trigger(node + "-dead_ip-1"), config_)}});
 }
 
-std::uint64_t Failover::drain() {
+std::uint64_t Failover::drain(std::vector<Step> first) {
     drained_ = true;
-    return runner_.submit({"drain", config_.node, going_away_steps(false)});
+    for (auto& step : going_away_steps(false)) first.push_back(std::move(step));
+    return runner_.submit({"drain", config_.node, std::move(first)});
 }
 
-std::optional<std::uint64_t> Failover::undrain(bool nfsd_healthy) {
+std::optional<std::uint64_t> Failover::undrain(bool nfsd_healthy, std::vector<Step> first) {
     drained_ = false;
-    if (!nfsd_healthy) return std::nullopt;  // nothing to bring back until it is
     const std::string& node = config_.node;
-    return runner_.submit({"undrain",
-                           node,
-                           {bounded(pacemaker_.set_attribute(node, config_.grace_active_attr, "1"), config_),
-                            bounded(pacemaker_.set_attribute(node, config_.ganesha_active_attr, "1"), config_)}});
+    if (nfsd_healthy) {  // else nothing to bring back until it is
+        first.push_back(bounded(pacemaker_.set_attribute(node, config_.grace_active_attr, "1"), config_));
+        first.push_back(bounded(pacemaker_.set_attribute(node, config_.ganesha_active_attr, "1"), config_));
+    }
+    if (first.empty()) return std::nullopt;
+    return runner_.submit({"undrain", node, std::move(first)});
 }
 
 std::uint64_t Failover::peer_grace(GraceEvent event, const std::string& address) {

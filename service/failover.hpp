@@ -34,9 +34,12 @@ public:
     // trigger: the VIP fails back.
     std::uint64_t local_up(const std::string& why);
     // Operator: the same order as local_down without anything being broken
-    // (no fence, no trigger); local_up does not run while drained.
-    std::uint64_t drain();
-    std::optional<std::uint64_t> undrain(bool nfsd_healthy);
+    // (no fence, no trigger); local_up does not run while drained. `first`
+    // runs before (the write of the persistent drain attribute, when the
+    // drain is asked on this node). undrain runs `first` alone while the
+    // nfsd is not healthy (nullopt when there is nothing to run at all).
+    std::uint64_t drain(std::vector<Step> first = {});
+    std::optional<std::uint64_t> undrain(bool nfsd_healthy, std::vector<Step> first = {});
     bool drained() const { return drained_; }
     // A peer went away: put the local ganesha into grace for its address.
     std::uint64_t peer_grace(GraceEvent event, const std::string& address);

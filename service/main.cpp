@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
         for (const auto& warning : config.warnings) std::fprintf(stderr, "warning: %s\n", warning.c_str());
         if (config.heartbeat.enabled()) {
             try {
-                gha::HeartbeatKey::load(config.heartbeat.key_file);  // the checks start-up makes
+                gha::HeartbeatKey::from_file(config.heartbeat.key_file, config.heartbeat.key_derived);  // the checks start-up makes
             } catch (const gha::HeartbeatKeyError& e) {
                 std::fprintf(stderr, "%s\n", e.what());
                 return 1;

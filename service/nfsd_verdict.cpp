@@ -31,12 +31,17 @@ NfsdVerdict nfsd_verdict(const std::vector<MonitorStatus>& monitors) {
 
 bool nfsd_hung(const std::vector<MonitorStatus>& monitors) {
     if (nfsd_verdict(monitors).code != NfsdVerdict::failed) return false;
-    bool alive = false, judged = false;
-    for (const auto& m : monitors) {
-        if (m.kind == "pid") alive = m.health == Health::healthy;
-        else if (m.health == Health::unhealthy && m.last.reason != "server-exited") judged = true;
-    }
-    return alive && judged;
+    const MonitorStatus* pid = nullptr;
+    for (const auto& m : monitors)
+        if (m.kind == "pid") pid = &m;
+    if (!pid || pid->health != Health::healthy) return false;
+    // pid->last_change: when this process was first seen alive. A probe
+    // unhealthy since before then judged no process or an earlier one.
+    for (const auto& m : monitors)
+        if (&m != pid && m.health == Health::unhealthy && m.last.reason != "server-exited" &&
+            m.last_change >= pid->last_change)
+            return true;
+    return false;
 }
 
 }  // namespace gha

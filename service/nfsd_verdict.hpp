@@ -25,6 +25,11 @@ NfsdVerdict nfsd_verdict(const std::vector<MonitorStatus>& monitors);
 // the process alive and another monitor judged that process unhealthy. A
 // health voided by an exit (server-exited) judged an earlier process, not
 // this one, so it does not count: a server that just restarted is not hung.
+// Nor does a health that went bad before the pid monitor first saw this
+// process (a refused port while nothing ran): found in the lab, where a
+// cold start's nfsd-down pipeline, still waiting for its takers' grace,
+// fenced the ganesha.nfsd that had started meanwhile and was not yet
+// answering probes (rpc-null needs rise 2).
 bool nfsd_hung(const std::vector<MonitorStatus>& monitors);
 
 }  // namespace gha

@@ -74,16 +74,27 @@ protected:
                                         const std::string& state = "succeeded") {
         std::optional<long long> at;
         for (const auto& e : action_events(pipeline))
-            if (e["fields"].value("step", "") == step && e["fields"]["state"] == state)
+            if (e["fields"].value("step", "") == step && e["fields"].value("state", "") == state)
                 at = e["monotonic_ns"].get<long long>();
         return at;
     }
-    bool wait_pipeline(const std::string& name, const std::string& state, std::chrono::milliseconds deadline) {
+    // The id of the newest pipeline called `name`, 0 when there is none.
+    std::uint64_t newest_pipeline(const std::string& name) {
+        const json actions = call("actions");
+        for (const auto& p : actions["arguments"]["pipelines"])
+            if (p["pipeline"] == name) return p["id"].get<std::uint64_t>();  // newest first
+        return 0;
+    }
+    // Waits for the newest `name` pipeline, submitted after pipeline `newer_than`, to be in `state`
+    // (a restart's nfsd-up must not be confused with the one from the daemon's start).
+    bool wait_pipeline(const std::string& name, const std::string& state, std::chrono::milliseconds deadline,
+                       std::uint64_t newer_than = 0) {
         return lab::wait_until(
             [&] {
                 const json actions = call("actions");
                 for (const auto& p : actions["arguments"]["pipelines"])
-                    if (p["pipeline"] == name) return p["state"] == state;  // newest first
+                    if (p["pipeline"] == name)  // newest first
+                        return p["id"].get<std::uint64_t>() > newer_than && p["state"] == state;
                 return false;
             },
             deadline, 20ms);
@@ -112,6 +123,12 @@ protected:
         const auto at = r.out.find("value=\"");
         if (r.exit_code != 0 || at == std::string::npos) return "<absent>";
         return r.out.substr(at + 7, r.out.find('"', at + 7) - at - 7);
+    }
+    // A permanent node attribute (the CIB's <nodes>), "<absent>" when unset.
+    std::string permanent(const std::string& name) {
+        auto r = node.exec({"crm_attribute", "--type", "nodes", "--node", "node1", "--name", name, "--query", "--quiet"});
+        if (r.exit_code != 0) return "<absent>";
+        return r.out.substr(0, r.out.find('\n'));
     }
     bool trigger_present() {
         return node.exec({"cibadmin", "-Q", "-o", "resources"}).out.find("node1-dead_ip-1") != std::string::npos;
@@ -149,8 +166,10 @@ TEST_F(ActionsInCluster, AKilledNfsdGivesUpItsVipOnlyAfterTheGraceDelayAndComesB
     EXPECT_GE(*vip_released - *grace_cleared, 400'000'000LL);
 
     ganesha->wait_exited(5000ms);
+    const auto first_up = newest_pipeline("nfsd-up");
+    ASSERT_NE(first_up, 0u);
     ganesha->restart();
-    ASSERT_TRUE(wait_pipeline("nfsd-up", "succeeded", 15000ms)) << call("actions").dump(2);
+    ASSERT_TRUE(wait_pipeline("nfsd-up", "succeeded", 15000ms, first_up)) << call("actions").dump(2);
     EXPECT_TRUE(wait_attributes("1", 5000ms));
     EXPECT_FALSE(trigger_present());
 }
@@ -175,6 +194,105 @@ TEST_F(ActionsInCluster, DrainAndUndrainAreIdempotent) {
     r = cli({"failover"});  // the trigger is already there: still success
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_NE(r.out.find("already present"), std::string::npos) << r.out;
+}
+
+// Issue 14: the drain is a permanent node attribute in the CIB. It
+// survives a restart of ganesha-had (the restarted daemon never brings the
+// VIP back, not even for a moment), and `ganesha-hactl cluster drain`,
+// which needs no daemon and works from any node, is the same thing.
+TEST_F(ActionsInCluster, ThePersistentDrainSurvivesADaemonRestartAndClusterDrainIsTheSame) {
+    ASSERT_TRUE(wait_attributes("1", 10000ms)) << call("actions").dump(2);
+    auto r = cli({"drain"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_TRUE(wait_attributes("", 5000ms));
+    EXPECT_EQ(permanent("ganesha-drained"), "1");
+    EXPECT_EQ(call("status")["arguments"]["drain"]["by"], json::array({"operator"}));
+    r = cli({"status"});
+    EXPECT_NE(r.out.find("drain       DRAINED by the operator (ganesha-drained=1 in the CIB"), std::string::npos)
+        << r.out;
+
+    had.stop();
+    spawn_had(node.wrap({}));
+    // Healthy again and the drain read: the node stays drained, and no
+    // nfsd-up ever ran (it would have set ganesha-active for a moment).
+    ASSERT_TRUE(lab::wait_until(
+        [&] {
+            const json s = call("status")["arguments"];
+            return s["nfsd"]["code"] == 0 && s["drained"] == true;
+        },
+        10000ms, 50ms))
+        << call("status").dump(2);
+    EXPECT_EQ(newest_pipeline("nfsd-up"), 0u) << call("actions").dump(2);
+    EXPECT_NE(attribute("ganesha-active"), "1");  // "" (attrd keeps a deleted name) or absent
+    // ganesha_mon's start does not end an operator's drain.
+    r = cli({"undrain", "by=agent"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("nothing changes (drained by the operator)"), std::string::npos) << r.out;
+
+    // From "any node": the cluster subcommand, no daemon involved.
+    const auto cluster = [&](std::vector<std::string> words) {
+        std::vector<std::string> argv = {kBin + "/ctl/ganesha-hactl", "cluster", "--config", config, "--wait", "20"};
+        argv.insert(argv.end(), words.begin(), words.end());
+        return node.exec(argv, 30000ms);
+    };
+    r = cluster({"undrain", "node1"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("node1 undrained"), std::string::npos) << r.out;
+    EXPECT_EQ(attribute("ganesha-active"), "1") << "undrain waits for it";
+    EXPECT_TRUE(wait_pipeline("undrain", "succeeded", 5000ms));
+    EXPECT_EQ(permanent("ganesha-drained"), "<absent>");
+    r = cluster({"drain", "node1"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("node1 drained"), std::string::npos) << r.out;
+    EXPECT_NE(attribute("ganesha-active"), "1") << "drain waits for it";
+    r = cluster({"drain", "node1"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("node1 is already drained"), std::string::npos) << r.out;
+    r = cluster({"status"});
+    EXPECT_NE(r.out.find("online DRAINED"), std::string::npos) << r.out;
+    r = cluster({"drain", "node7"});
+    EXPECT_EQ(r.exit_code, 6) << r.err;
+    EXPECT_NE(r.err.find("unknown node 'node7'"), std::string::npos) << r.err;
+    // The local undrain is the same attribute.
+    r = cli({"undrain"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_TRUE(wait_attributes("1", 5000ms));
+    EXPECT_EQ(permanent("ganesha-drained"), "<absent>");
+}
+
+// Issue 14: `cluster move`'s request, as the CLI writes it on the target
+// (here node1, for node2's VIP): the daemon puts its real ganesha into
+// grace for the VIP first and only then declares grace-for-node2=1; a
+// target that gets drained before the VIP arrived ends the move itself.
+TEST_F(ActionsInCluster, AMoveRequestTakesGraceBeforeTheReadinessAndADrainEndsIt) {
+    ASSERT_TRUE(wait_attributes("1", 10000ms)) << call("actions").dump(2);
+    auto r = node.exec({"crm_attribute", "--type", "nodes", "--node", "node1", "--name", "ganesha-take-node2",
+                        "--update", "requested"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_TRUE(lab::wait_until([&] { return attribute("grace-for-node2") == "1"; }, 10000ms, 50ms))
+        << call("events", {{"limit", 10000}}).dump(2);
+    // The grace pipeline ended (succeeded) before the readiness was written.
+    std::optional<long long> graced, ready;
+    const json events = call("events", {{"limit", 10000}});  // kept: the loop must not walk a temporary
+    for (const auto& e : events["arguments"]["events"]) {
+        const json& f = e["fields"];
+        if (e["type"] != "action" || f.contains("step")) continue;
+        if (e["subject"] == "grace" && f.value("target", "") == "grace 192.0.2.2" && f.value("state", "") == "succeeded")
+            graced = e["seq"].get<long long>();
+        if (e["subject"] == "vip-ready" && f.value("target", "") == "grace-for-node2" && !ready)
+            ready = e["seq"].get<long long>();
+    }
+    ASSERT_TRUE(graced && ready) << events.dump(1);
+    EXPECT_LT(*graced, *ready);
+
+    // node1 drained before node2's VIP came: the move is over, its request gone.
+    r = cli({"drain"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_TRUE(lab::wait_until([&] { return permanent("ganesha-take-node2") == "<absent>"; }, 10000ms, 50ms))
+        << call("events", {{"limit", 10000}}).dump(2);
+    EXPECT_TRUE(lab::wait_until([&] { return attribute("grace-for-node2") != "1"; }, 10000ms, 50ms));
+    r = cli({"undrain"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 }
 
 // No cluster at all: the pipeline fails quickly and says why.

@@ -22,9 +22,10 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "ctl/cluster_layout.hpp"
-#include "ctl/mini_xml.hpp"
+#include "ctl/xml_tree.hpp"
 #include "tests/support/cib_file.hpp"
 #include "tests/support/ganesha_lab.hpp"
 #include "tests/support/pacemaker_node.hpp"
@@ -80,14 +81,16 @@ std::string layout_for(const lab::TempDir& dir, const std::vector<std::string>& 
 // Resource id -> nodes it is active on, from crm_mon's XML.
 std::map<std::string, std::vector<std::string>> placement_from(const std::string& crm_mon_xml) {
     std::map<std::string, std::vector<std::string>> out;
-    const xml::Element root = xml::parse(crm_mon_xml);
-    const xml::Element* resources = root.child("resources");
-    if (!resources) return out;
-    for (const auto* r : resources->children_named("resource")) {
-        auto& on = out[r->get("id")];
-        if (r->get("active") == "true")
-            for (const auto* n : r->children_named("node")) on.push_back(n->get("name"));
-    }
+    const pugi::xml_document document = xml::parse(crm_mon_xml);
+    auto add = [&](pugi::xml_node r) {
+        auto& on = out[xml::get(r, "id")];
+        if (xml::get(r, "active") == "true")
+            for (const pugi::xml_node n : r.children("node")) on.push_back(xml::get(n, "name"));
+    };
+    const pugi::xml_node resources = document.document_element().child("resources");
+    for (const pugi::xml_node r : resources.children("resource")) add(r);
+    for (const pugi::xml_node g : resources.children("group"))  // GlusterFS's layout
+        for (const pugi::xml_node r : g.children("resource")) add(r);
     return out;
 }
 
@@ -96,20 +99,17 @@ std::map<std::string, std::vector<std::string>> placement_from(const std::string
 class Graph {
 public:
     explicit Graph(const std::string& text) {
-        const xml::Element root = xml::parse(text);
-        for (const auto* synapse : root.children_named("synapse")) {
+        const pugi::xml_document document = xml::parse(text);
+        for (const pugi::xml_node synapse : document.document_element().children("synapse")) {
             std::vector<std::string> ids;
-            for (const auto& a : synapse->child("action_set")->children) {
-                if (a.is_comment()) continue;
-                const std::string id = a.get("id");
-                name_[id] = a.get("operation_key") + (a.has("on_node") ? "@" + a.get("on_node") : "");
+            for (const pugi::xml_node a : xml::elements(synapse.child("action_set"))) {
+                const std::string id = xml::get(a, "id");
+                name_[id] = xml::get(a, "operation_key") + (xml::has(a, "on_node") ? "@" + xml::get(a, "on_node") : "");
                 ids.push_back(id);
             }
             std::vector<std::string> inputs;
-            if (const auto* in = synapse->child("inputs"))
-                for (const auto* trigger : in->children_named("trigger"))
-                    for (const auto& t : trigger->children)
-                        if (!t.is_comment()) inputs.push_back(t.get("id"));
+            for (const pugi::xml_node trigger : synapse.child("inputs").children("trigger"))
+                for (const pugi::xml_node t : xml::elements(trigger)) inputs.push_back(xml::get(t, "id"));
             for (const auto& id : ids) inputs_[id] = inputs;
         }
     }
@@ -229,6 +229,12 @@ public:
         attribute(node, "grace-active", std::nullopt);
         attribute(node, "ganesha-active", std::nullopt);
     }
+    // What the daemon on `node` does once its ganesha is in grace for the
+    // VIP of `home` (it takes that VIP), and once the VIP has left it.
+    void ready(const std::string& node, const std::string& home) { attribute(node, "grace-for-" + home, "1"); }
+    void not_ready(const std::string& node, const std::string& home) {
+        attribute(node, "grace-for-" + home, std::nullopt);
+    }
     std::map<std::string, std::vector<std::string>> placement() const {
         const auto r = lab::run_capture({"crm_mon", "--output-as=xml", "-1"}, 10000ms, {{"CIB_file", state_}});
         EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -254,12 +260,10 @@ public:
     // where it was probed or has run.
     std::set<std::string> known_on(const std::string& resource) const {
         std::set<std::string> out;
-        const xml::Element cib = xml::parse(lab::read_file(state_));
-        for (const auto* n : cib.child("status")->children_named("node_state"))
-            if (const auto* lrm = n->child("lrm"))
-                if (const auto* list = lrm->child("lrm_resources"))
-                    for (const auto* r : list->children_named("lrm_resource"))
-                        if (r->get("id") == resource) out.insert(n->get("uname"));
+        const pugi::xml_document cib = xml::parse(lab::read_file(state_));
+        for (const pugi::xml_node n : cib.document_element().child("status").children("node_state"))
+            for (const pugi::xml_node r : n.child("lrm").child("lrm_resources").children("lrm_resource"))
+                if (xml::get(r, "id") == resource) out.insert(xml::get(n, "uname"));
         return out;
     }
     const std::vector<std::string>& nodes() const { return nodes_; }
@@ -285,6 +289,12 @@ TEST_P(ClusterSimulation, GaneshaActiveClearedMovesTheVipToTheNextNodeAndBack) {
     Simulation sim(numbered(GetParam()));
     sim.unhealthy("node1");
     sim.settle();
+    // Nobody is in grace for it yet: it stops and waits (the taker's daemon
+    // declares itself within milliseconds of the failure, as a rule before
+    // node1 even clears ganesha-active).
+    EXPECT_EQ(sim.vip_on("node1"), "<stopped>");
+    sim.ready("node2", "node1");
+    sim.settle();
     EXPECT_EQ(sim.vip_on("node1"), "node2");
     sim.expect_every_vip_at_home_except({"node1"});
     sim.healthy("node1");
@@ -295,9 +305,11 @@ TEST_P(ClusterSimulation, GaneshaActiveClearedMovesTheVipToTheNextNodeAndBack) {
     sim.attribute("node1", "ganesha-active", "0");
     sim.settle();
     EXPECT_EQ(sim.vip_on("node1"), "node2");
-    // And the last node's VIP wraps around to node1.
+    // And the last node's VIP wraps around to node1, or node2 when node1 is
+    // unhealthy too: wherever its taker declares itself ready.
     const std::string last = sim.nodes().back();
     sim.unhealthy(last);
+    sim.ready("node2", last);
     sim.settle();
     EXPECT_EQ(sim.vip_on(last), "node2") << "node1 is unhealthy too, so node2 after it";
 }
@@ -305,11 +317,54 @@ TEST_P(ClusterSimulation, GaneshaActiveClearedMovesTheVipToTheNextNodeAndBack) {
 TEST_P(ClusterSimulation, NodeFailureMovesTheVipToTheNextNodeAndBack) {
     Simulation sim(numbered(GetParam()));
     sim.run({"-f", "node1"});
+    sim.ready("node2", "node1");
     sim.settle();
     EXPECT_EQ(sim.vip_on("node1"), "node2");
     sim.expect_every_vip_at_home_except({"node1"});
     sim.run({"-u", "node1"});
     sim.healthy("node1");  // a rejoining node's attributes are set again by its ganesha-had
+    sim.settle();
+    sim.expect_every_vip_at_home_except({});  // home needs no readiness
+}
+
+// Issue 11: whatever the scores, a VIP starts away from home only where a
+// daemon declared its ganesha in grace for it.
+TEST_P(ClusterSimulation, AVipStartsAwayFromHomeOnlyWhereItsTakerDeclaredGrace) {
+    Simulation sim(numbered(GetParam()));
+    // An operator's move (pcs resource move: INFINITY on node3) cannot put
+    // it on a node that is not in grace for its clients.
+    const std::string move = "<rsc_location id=\"cli-prefer-node1-cluster_ip-1\" rsc=\"node1-cluster_ip-1\" "
+                             "node=\"node3\" score=\"INFINITY\"/>";
+    auto r = lab::run_capture({"cibadmin", "-C", "-o", "constraints", "-X", move}, 10000ms, {{"CIB_file", sim.state()}});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    sim.settle();
+    EXPECT_EQ(sim.vip_on("node1"), "node1");
+    sim.ready("node3", "node1");
+    sim.settle();
+    EXPECT_EQ(sim.vip_on("node1"), "node3") << "the move, once node3 is ready";
+    r = lab::run_capture({"cibadmin", "-D", "-o", "constraints", "-X", move}, 10000ms, {{"CIB_file", sim.state()}});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    sim.settle();
+    EXPECT_EQ(sim.vip_on("node1"), "node1") << "back home, which needs no readiness";
+    sim.not_ready("node3", "node1");
+
+    // node1 fails and node2, its taker, declares grace; node2 fails too
+    // before the VIP got there (the taker dies mid-hand-over): the VIP
+    // waits, node3 was never ready, until node3 declares itself.
+    sim.unhealthy("node1");
+    sim.ready("node2", "node1");
+    sim.unhealthy("node2");
+    sim.settle();
+    EXPECT_EQ(sim.vip_on("node1"), "<stopped>");
+    sim.ready("node3", "node1");
+    sim.ready("node3", "node2");
+    sim.settle();
+    EXPECT_EQ(sim.vip_on("node1"), "node3");
+    EXPECT_EQ(sim.vip_on("node2"), "node3");
+    sim.expect_every_vip_at_home_except({"node1", "node2"});
+    // Fail-back: each VIP goes home as soon as its home can run it.
+    sim.healthy("node1");
+    sim.healthy("node2");
     sim.settle();
     sim.expect_every_vip_at_home_except({});
 }
@@ -317,6 +372,9 @@ TEST_P(ClusterSimulation, NodeFailureMovesTheVipToTheNextNodeAndBack) {
 TEST_P(ClusterSimulation, TwoNodesDownEveryVipStillPlaced) {
     Simulation sim(numbered(GetParam()));
     sim.run({"-f", "node1", "-f", "node2"});
+    // node3 is the first able node after both: it takes both.
+    sim.ready("node3", "node1");
+    sim.ready("node3", "node2");
     sim.settle();
     const auto p = sim.placement();
     for (const auto& n : sim.nodes()) {
@@ -330,20 +388,28 @@ TEST_P(ClusterSimulation, TwoNodesDownEveryVipStillPlaced) {
     sim.expect_every_vip_at_home_except({"node1", "node2"});
 }
 
-TEST_P(ClusterSimulation, GraceRunsBeforeTheVipStartsAndOtherVipsStay) {
+TEST_P(ClusterSimulation, TheVipWaitsForItsTriggerNotTheGraceClonesStopAndOtherVipsStay) {
     Simulation sim(numbered(GetParam()));
-    // Failover: node1's nfsd dies.
+    // Failover: node1's nfsd dies; node2 takes its VIP.
     sim.unhealthy("node1");
+    sim.ready("node2", "node1");
     const std::string graph = sim.file("failover-graph.xml");
     sim.run({}, graph);
     const Graph g(lab::read_file(graph));
     const std::string start = "node1-cluster_ip-1_start_0@node2";
     ASSERT_TRUE(g.has(start)) << g.names();
     const auto before = g.before(start);
-    // The survivors' grace (ganesha_grace's post-stop notification) ...
-    EXPECT_TRUE(before.count("nfs-grace_post_notify_stop_0@node2")) << g.names();
-    EXPECT_TRUE(before.count("nfs-grace-clone_confirmed-post_notify_stopped_0")) << g.names();
-    // ... and the trigger's move come first.
+    // The grace clone's instance on node1 stops, with notifications on
+    // every node, but the VIP does not wait for that (it used to: 0.9 s of
+    // an 8-node failover): the taker's grace comes first by the readiness
+    // rule (AVipStartsAwayFromHomeOnlyWhereItsTakerDeclaredGrace).
+    EXPECT_TRUE(g.has("nfs-grace_post_notify_stop_0@node2")) << g.names();
+    EXPECT_FALSE(before.count("nfs-grace_post_notify_stop_0@node2")) << g.names();
+    EXPECT_FALSE(before.count("nfs-grace-clone_confirmed-post_notify_stopped_0")) << g.names();
+    const std::string grace_stop = g.instance("nfs-grace", "_stop_0@node1");
+    ASSERT_FALSE(grace_stop.empty()) << g.names();
+    EXPECT_FALSE(before.count(grace_stop)) << g.names();
+    // The trigger's move comes first.
     EXPECT_TRUE(before.count("node1-trigger_ip-1_start_0@node2"));
     EXPECT_TRUE(before.count("node1-cluster_ip-1_stop_0@node1"));
     // Nothing else is touched: no other VIP restarts, the grace clone is not restarted.
@@ -371,44 +437,144 @@ TEST_P(ClusterSimulation, GraceRunsBeforeTheVipStartsAndOtherVipsStay) {
     EXPECT_TRUE(b.before(grace_start).count("node1-trigger_ip-1_start_0@node1")) << b.names();
 }
 
+// Issue 14: `ganesha-hactl cluster move` on the CIB file, then what the
+// scheduler makes of it. The target's daemon is played by hand: it sets
+// grace-for-<home>=1 once its ganesha is in grace, and deletes the request
+// and the constraint when the VIP has left it.
+TEST_P(ClusterSimulation, ClusterMoveWaitsForTheTargetsGraceAndLastsUntilTheVipLeavesIt) {
+    Simulation sim(numbered(GetParam()));
+    const std::string config = lab::write_file(sim.file("ganesha-ha.conf"), conf_text(sim.nodes()));
+    // Refused before anything changes: unknown VIP, unknown target, a target whose nfsd is down.
+    auto r = hactl(config, {"--wait", "0", "move", "10.9.9.9", "node3"}, sim.state());
+    EXPECT_EQ(r.exit_code, 6) << r.out << r.err;
+    EXPECT_NE(r.err.find("unknown VIP or node '10.9.9.9'"), std::string::npos) << r.err;
+    r = hactl(config, {"--wait", "0", "move", "node1", "node9"}, sim.state());
+    EXPECT_EQ(r.exit_code, 6) << r.err;
+    EXPECT_NE(r.err.find("unknown node 'node9'"), std::string::npos) << r.err;
+    sim.attribute("node3", "ganesha-active", std::nullopt);
+    const std::string unhealthy = lab::read_file(sim.state());
+    r = hactl(config, {"--wait", "0", "move", "node1", "node3"}, sim.state());
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("node3's ganesha.nfsd is not healthy"), std::string::npos) << r.err;
+    EXPECT_EQ(lab::read_file(sim.state()), unhealthy) << "nothing changed";
+    sim.healthy("node3");
+    sim.settle();
+
+    // The move: node1's VIP (by its address) to node3.
+    r = hactl(config, {"--wait", "0", "move", "192.0.2.101", "node3"}, sim.state());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("requested"), std::string::npos) << r.out;
+    const std::string cib = lab::read_file(sim.state());
+    EXPECT_NE(cib.find("name=\"ganesha-take-node1\" value=\"requested\""), std::string::npos);
+    EXPECT_NE(cib.find("id=\"ganesha-ha-move-node1\""), std::string::npos);
+    // node3 is not in grace for it yet: the VIP stays at home, serving.
+    sim.settle();
+    EXPECT_EQ(sim.vip_on("node1"), "node1");
+    // node3's daemon: grace taken, readiness declared; now it moves, with its trigger.
+    sim.ready("node3", "node1");
+    sim.settle();
+    EXPECT_EQ(sim.vip_on("node1"), "node3");
+    EXPECT_EQ(sim.placement().at(trigger_id("node1")), std::vector<std::string>{"node3"});
+    sim.expect_every_vip_at_home_except({"node1"});
+    // It stays there although its home could run it (INFINITY beats 4000).
+    sim.settle();
+    EXPECT_EQ(sim.vip_on("node1"), "node3");
+    // `cluster status` names it.
+    r = hactl(config, {"status"}, sim.state());
+    EXPECT_NE(r.out.find("moved there (cluster move)"), std::string::npos) << r.out;
+
+    // node3 fails: the move is over. The VIP's taker is its home (healthy):
+    // home needs no readiness.
+    sim.run({"-f", "node3"});
+    sim.settle();
+    EXPECT_EQ(sim.vip_on("node1"), "node1");
+    // node3's daemon, back, deletes the request and the constraint (only
+    // while it still names node3); node3's return moves nothing.
+    for (const auto& argv : std::vector<std::vector<std::string>>{
+             {"cibadmin", "-D", "-o", "constraints", "-X", "<rsc_location id=\"ganesha-ha-move-node1\" node=\"node3\"/>"},
+             {"crm_attribute", "--type", "nodes", "--node", "node3", "--name", "ganesha-take-node1", "--delete"}}) {
+        const auto d = lab::run_capture(argv, 10000ms, {{"CIB_file", sim.state()}});
+        EXPECT_EQ(d.exit_code, 0) << d.err;
+    }
+    sim.run({"-u", "node3"});
+    sim.healthy("node3");
+    sim.settle();
+    sim.expect_every_vip_at_home_except({});
+
+    // Moved again, then back home by `move VIP HOME`: both objects go.
+    r = hactl(config, {"--wait", "0", "move", "node1", "node2"}, sim.state());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    sim.ready("node2", "node1");
+    sim.settle();
+    EXPECT_EQ(sim.vip_on("node1"), "node2");
+    r = hactl(config, {"--wait", "0", "move", "node1", "node1"}, sim.state());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(lab::read_file(sim.state()).find("ganesha-ha-move-node1"), std::string::npos);
+    sim.settle();
+    EXPECT_EQ(sim.vip_on("node1"), "node1");
+}
+
+// A drained target is refused; draining and undraining from any node is a
+// permanent node attribute, shown by `cluster status`.
+TEST_P(ClusterSimulation, ClusterDrainIsKeptInTheCibAndRefusedAsAMoveTarget) {
+    Simulation sim(numbered(GetParam()));
+    const std::string config = lab::write_file(sim.file("ganesha-ha.conf"), conf_text(sim.nodes()));
+    auto r = hactl(config, {"--wait", "0", "drain", "node7x"}, sim.state());
+    EXPECT_EQ(r.exit_code, 6) << r.err;
+    EXPECT_NE(r.err.find("unknown node 'node7x'"), std::string::npos) << r.err;
+    r = hactl(config, {"--wait", "0", "drain", "node3"}, sim.state());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("node3 drained"), std::string::npos) << r.out;
+    r = hactl(config, {"--wait", "0", "drain", "node3"}, sim.state());
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("already drained"), std::string::npos) << r.out;
+    const auto q = lab::run_capture({"crm_attribute", "--type", "nodes", "--node", "node3", "--name", "ganesha-drained",
+                                     "--query", "--quiet"},
+                                    10000ms, {{"CIB_file", sim.state()}});
+    EXPECT_EQ(q.out, "1\n");
+    r = hactl(config, {"status"}, sim.state());
+    EXPECT_NE(r.out.find("node3  online DRAINED"), std::string::npos) << r.out;
+    const std::string drained = lab::read_file(sim.state());
+    r = hactl(config, {"--wait", "0", "move", "node1", "node3"}, sim.state());
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("node3 is drained"), std::string::npos) << r.err;
+    EXPECT_EQ(lab::read_file(sim.state()), drained) << "nothing changed";
+    r = hactl(config, {"--wait", "0", "undrain", "node3"}, sim.state());
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("node3 undrained"), std::string::npos) << r.out;
+}
+
 // 6 nodes: more than a VIP's window (home and 3 fallbacks).
 INSTANTIATE_TEST_SUITE_P(Nodes, ClusterSimulation, ::testing::Values(3, 4, 6),
                          [](const ::testing::TestParamInfo<int>& p) { return std::to_string(p.param) + "Nodes"; });
 
 // ---- beyond a VIP's window ---------------------------------------------------------
 
-// The nodes not in `down`.
-std::set<std::string> healthy_nodes_except(const std::vector<std::string>& nodes, const std::set<std::string>& down) {
-    std::set<std::string> out;
-    for (const auto& n : nodes)
-        if (!down.count(n)) out.insert(n);
-    return out;
-}
-
-TEST(ClusterWindow, AVipWhoseWholeWindowIsDownStillRunsAndComesBackInOrder) {
+TEST(ClusterWindow, AVipWhoseWholeWindowIsDownStillRunsOnItsTakerAndComesHome) {
     Simulation sim(numbered(8));  // node1's window: node1..node4
     sim.run({"-f", "node1", "-f", "node2", "-f", "node3", "-f", "node4"});
+    // node5 is the first able node after each of them: their daemons' taker.
+    for (const char* n : {"node1", "node2", "node3", "node4"}) sim.ready("node5", n);
     sim.settle();
-    const auto up = healthy_nodes_except(sim.nodes(), {"node1", "node2", "node3", "node4"});
     const auto p = sim.placement();
     for (const auto& n : sim.nodes()) {
         ASSERT_EQ(p.at(vip_id(n)).size(), 1u) << vip_id(n) << " not placed";
-        EXPECT_TRUE(up.count(p.at(vip_id(n)).front())) << vip_id(n) << " on " << p.at(vip_id(n)).front();
         EXPECT_EQ(p.at(trigger_id(n)), p.at(vip_id(n))) << trigger_id(n);
     }
-    // Inside their windows: node2's (node2..node5), node3's, node4's go to node5.
-    for (const char* n : {"node2", "node3", "node4"}) EXPECT_EQ(sim.vip_on(n), "node5") << n;
-    // node1's has no node of its window left: one of the others (Pacemaker's
-    // choice: fewest resources, then by name). Nothing else moved.
+    // Inside their windows (node2's is node2..node5) or beyond (node1's):
+    // on node5, the one node in grace for them.
+    for (const char* n : {"node1", "node2", "node3", "node4"}) EXPECT_EQ(sim.vip_on(n), "node5") << n;
     sim.expect_every_vip_at_home_except({"node1", "node2", "node3", "node4"});
 
-    // node3 is back: it is in node1's window, so node1's VIP goes there.
+    // node3 is back: its own VIP goes home; node1's stays on node5 (node3
+    // is in its window but not in grace for it: one move, home, later,
+    // instead of two grace periods on the way).
     sim.run({"-u", "node3"});
     sim.healthy("node3");
     sim.settle();
-    EXPECT_EQ(sim.vip_on("node1"), "node3");
-    EXPECT_EQ(sim.vip_on("node2"), "node3");
-    EXPECT_EQ(sim.vip_on("node4"), "node5");
+    EXPECT_EQ(sim.vip_on("node3"), "node3");
+    EXPECT_EQ(sim.vip_on("node1"), "node5");
+    EXPECT_EQ(sim.vip_on("node2"), "node5");
     // All back: every VIP at home.
     sim.run({"-u", "node1", "-u", "node2", "-u", "node4"});
     for (const char* n : {"node1", "node2", "node4"}) sim.healthy(n);
@@ -460,10 +626,13 @@ TEST_P(ClusterMigration, SetupOnTheQuadraticLayoutMovesNothing) {
                                                   std::to_string(n) + "-nodes.xml");
     Simulation sim(numbered(n), old_layout);
     EXPECT_NE(lab::read_file(sim.state()).find("node1-cluster_ip-1-ganesha-active"), std::string::npos);
-    // Mid-failover: node2's nfsd is down, its VIP on node3.
+    // Mid-failover: node2's nfsd is down, its VIP on node3, whose daemon
+    // (upgraded before the layout, as the README says) declares the VIP it
+    // holds: grace-for-node2=1.
     sim.unhealthy("node2");
     sim.settle();
     ASSERT_EQ(sim.vip_on("node2"), "node3");
+    sim.ready("node3", "node2");
     const auto before = sim.placement();
 
     const std::string config = lab::write_file(sim.file("ganesha-ha.conf"), conf_text(numbered(n)));
@@ -495,6 +664,7 @@ TEST_P(ClusterMigration, SetupOnTheQuadraticLayoutMovesNothing) {
     sim.settle();
     sim.expect_every_vip_at_home_except({});
     sim.run({"-f", "node1"});
+    sim.ready("node2", "node1");
     sim.settle();
     EXPECT_EQ(sim.vip_on("node1"), "node2");
     sim.expect_every_vip_at_home_except({"node1"});
@@ -506,6 +676,153 @@ TEST_P(ClusterMigration, SetupOnTheQuadraticLayoutMovesNothing) {
 
 INSTANTIATE_TEST_SUITE_P(Nodes, ClusterMigration, ::testing::Values(3, 6),
                          [](const ::testing::TestParamInfo<int>& p) { return std::to_string(p.param) + "Nodes"; });
+
+// ---- setup --adopt-glusterfs ------------------------------------------------------
+
+// A cluster GlusterFS's ganesha-ha.sh set up (tests/data: what its pcs
+// commands write), steady; `cluster setup --adopt-glusterfs` takes it over
+// in one CIB patch after which Pacemaker stops, starts or moves no VIP; the
+// next setup finishes the layout, again without a VIP action; teardown then
+// removes every object ganesha-ha.sh made.
+std::string glusterfs_layout() {
+    return lab::read_file(std::string(GHA_SOURCE_DIR) + "/tests/data/glusterfs-layout-3-nodes.xml");
+}
+
+// What the controller records after a transition and crm_simulate does
+// not: a restarted resource's history under its new agent (the clones:
+// heartbeat's -> ganesha's), no history left of a cancelled recurring
+// operation (the VIPs' 15 s monitor, now 10 s), and none of a resource no
+// longer configured once it is stopped (its "delete").
+void record_as_the_controller_does(const std::string& state) {
+    pugi::xml_document cib = xml::parse(lab::read_file(state));
+    std::set<std::string> configured;
+    xml::visit(cib.document_element().child("configuration").child("resources"), [&](pugi::xml_node e) {
+        if (std::string_view(e.name()) == "primitive") configured.insert(xml::get(e, "id"));
+    });
+    for (const pugi::xml_node n : cib.document_element().child("status").children("node_state")) {
+        pugi::xml_node resources = n.child("lrm").child("lrm_resources");
+        for (pugi::xml_node r : xml::elements(resources)) {
+            const std::string id = xml::get(r, "id");
+            if (!configured.count(id)) {
+                resources.remove_child(r);
+                continue;
+            }
+            if (id == "nfs_setup" || id == "nfs-mon" || id == "nfs-grace") xml::set(r, "provider", "ganesha");
+            if (!id.ends_with("-cluster_ip-1")) continue;
+            for (const char* suffix : {"_monitor_15000", "_cancel_15000"})
+                while (const pugi::xml_node op = r.find_child_by_attribute("lrm_rsc_op", "id", (id + suffix).c_str()))
+                    r.remove_child(op);
+        }
+    }
+    lab::write_file(state, xml::to_string(cib.document_element()));
+}
+
+// A transition's starts, stops and migrations of VIPs.
+std::string vip_actions(const Graph& g) {
+    std::string out, line;
+    std::istringstream names(g.names());
+    while (std::getline(names, line))
+        if (line.find("-cluster_ip-1_") != std::string::npos &&
+            (line.find("_start_") != std::string::npos || line.find("_stop_") != std::string::npos ||
+             line.find("_migrate_") != std::string::npos))
+            out += line + "\n";
+    return out;
+}
+
+TEST(ClusterAdoption, TakesOverGlusterfsWithoutAVipActionAndTeardownRemovesIt) {
+    Simulation sim(numbered(3), glusterfs_layout());
+    sim.expect_every_vip_at_home_except({});
+    const std::string config = lab::write_file(sim.file("ganesha-ha.conf"), conf_text(numbered(3)));
+
+    // Plain setup refuses GlusterFS's objects, and says what would take them.
+    auto r = hactl(config, {"--wait", "0", "setup"}, sim.state());
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.err.find("--adopt-glusterfs"), std::string::npos) << r.err;
+
+    r = hactl(config, {"--wait", "0", "setup", "--adopt-glusterfs"}, sim.state());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    std::cout << r.out;
+    EXPECT_NE(r.out.find("CIB updated"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("node2-nfs_unblock"), std::string::npos) << r.out;
+    EXPECT_EQ(lab::run_capture({"crm_verify", "-L"}, 30000ms, {{"CIB_file", sim.state()}}).exit_code, 0);
+
+    // The adoption's transition: no VIP action; each node's nfs_unblock
+    // (whose stop blocks port 2049) stops before its nfs_block (whose stop
+    // unblocks it).
+    std::string graph = sim.file("adoption-graph.xml");
+    sim.run({}, graph);
+    Graph g(lab::read_file(graph));
+    EXPECT_EQ(vip_actions(g), "") << g.names();
+    for (const auto& n : sim.nodes()) {
+        const std::string block = n + "-nfs_block_stop_0@" + n, unblock = n + "-nfs_unblock_stop_0@" + n;
+        ASSERT_TRUE(g.has(block)) << g.names();
+        EXPECT_TRUE(g.before(block).count(unblock)) << block;
+        EXPECT_TRUE(g.has(trigger_id(n) + "_start_0@" + n)) << g.names();
+    }
+    record_as_the_controller_does(sim.state());
+    sim.settle();
+    const std::string settled = sim.run();
+    EXPECT_TRUE(Simulation::quiet(settled)) << settled;
+    sim.expect_every_vip_at_home_except({});
+
+    // The next setup finishes the layout: no resource starts or stops (the
+    // scheduler only forgets the removed portblocks' history), then nothing.
+    r = hactl(config, {"--wait", "0", "setup"}, sim.state());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("removed: "), std::string::npos) << r.out;
+    graph = sim.file("finish-graph.xml");
+    sim.run({}, graph);
+    g = Graph(lab::read_file(graph));
+    EXPECT_EQ(vip_actions(g), "");
+    std::istringstream names(g.names());
+    for (std::string line; std::getline(names, line);)
+        EXPECT_TRUE(line.find("_delete_") != std::string::npos) << line << " in\n" << g.names();
+    record_as_the_controller_does(sim.state());
+    const std::string out = sim.run();
+    EXPECT_TRUE(Simulation::quiet(out)) << out;
+    const std::string cib =
+        lab::run_capture({"cibadmin", "-Q", "-o", "configuration"}, 10000ms, {{"CIB_file", sim.state()}}).out;
+    EXPECT_EQ(cib.find("nfs_block"), std::string::npos) << cib;
+    EXPECT_NE(cib.find(std::string(cluster::kGraceThenVips)), std::string::npos);
+    r = hactl(config, {"--wait", "0", "setup"}, sim.state());
+    EXPECT_NE(r.out.find("nothing to change"), std::string::npos) << r.out << r.err;
+
+    // A failover as with our own layout.
+    sim.unhealthy("node2");
+    sim.ready("node3", "node2");
+    sim.settle();
+    EXPECT_EQ(sim.vip_on("node2"), "node3");
+    sim.healthy("node2");
+    sim.settle();
+    sim.expect_every_vip_at_home_except({});
+
+    r = hactl(config, {"--wait", "0", "teardown"}, sim.state());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    const auto left = lab::run_capture({"cibadmin", "-Q", "-o", "configuration"}, 10000ms, {{"CIB_file", sim.state()}});
+    for (const char* id : {"nfs_setup", "nfs-mon", "nfs-grace", "cluster_ip-1", "trigger_ip-1", "-group", "location-"})
+        EXPECT_EQ(left.out.find(id), std::string::npos) << id << " left:\n" << left.out;
+}
+
+TEST(ClusterAdoption, RefusesWhatItCannotTakeOverNamingItAndChangesNothing) {
+    lab::TempDir dir;
+    const std::string cib = lab::write_file(dir.file("cib.xml"), full_cib(glusterfs_layout(), numbered(3)));
+    const std::string config = dir.file("ganesha-ha.conf");
+    const std::string before = lab::read_file(cib);
+    const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+        {"HA_NAME=\"lab\"\nHA_CLUSTER_NODES=\"node1,node2,node3\"\nVIP_node1=\"192.0.2.101\"\n"
+         "VIP_node2=\"192.0.2.99\"\nVIP_node3=\"192.0.2.103\"\n",
+         {"node2-cluster_ip-1: its address ip=192.0.2.102 differs from VIP_node2=\"192.0.2.99\"", "nothing was changed"}},
+        {conf_text(numbered(2)), {"node3-group: its node is not in HA_CLUSTER_NODES"}},
+        {conf_text(numbered(3), "HA_VIP_CIDR_NETMASK=24\n"), {"node1-cluster_ip-1: its parameters", "cidr_netmask=32"}},
+    };
+    for (const auto& [text, needles] : cases) {
+        lab::write_file(config, text);
+        const auto r = hactl(config, {"--wait", "0", "setup", "--adopt-glusterfs"}, cib);
+        EXPECT_EQ(r.exit_code, 1) << text << r.out << r.err;
+        for (const auto& needle : needles) EXPECT_NE(r.err.find(needle), std::string::npos) << r.err << " lacks " << needle;
+        EXPECT_EQ(lab::read_file(cib), before);
+    }
+}
 
 // ---- scale --------------------------------------------------------------------------
 
@@ -524,7 +841,7 @@ TEST_P(ClusterScale, VerifiesPlacesAtHomeFailsOverInOrderAndBack) {
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_EQ(r.out + r.err, "");
     std::size_t constraints = 0;
-    for (const auto& c : xml::parse(configuration).child("constraints")->children) constraints += !c.is_comment();
+    constraints = xml::elements(xml::parse(configuration).document_element().child("constraints")).size();
 
     Simulation sim(nodes);
     const auto p = sim.placement();
@@ -538,15 +855,18 @@ TEST_P(ClusterScale, VerifiesPlacesAtHomeFailsOverInOrderAndBack) {
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
     EXPECT_EQ(r.exit_code, 0) << r.err;
 
-    // node2 fails: its VIP goes to node3; node1's, a neighbour's, stays.
+    // node2 fails: its VIP goes to node3 (its taker); node1's, a neighbour's, stays.
     sim.run({"-f", "node2"});
+    sim.ready("node3", "node2");
     sim.settle();
     EXPECT_EQ(sim.vip_on("node2"), "node3");
     sim.expect_every_vip_at_home_except({"node2"});
     // node3's nfsd dies too: node2's VIP goes on to node4 (3 nodes: wraps to node1).
     sim.unhealthy("node3");
-    sim.settle();
     const std::string after_node3 = nodes.size() > 3 ? "node4" : "node1";
+    sim.ready(after_node3, "node2");
+    sim.ready(after_node3, "node3");
+    sim.settle();
     EXPECT_EQ(sim.vip_on("node2"), after_node3);
     EXPECT_EQ(sim.vip_on("node3"), after_node3);
     sim.expect_every_vip_at_home_except({"node2", "node3"});
@@ -811,8 +1131,8 @@ protected:
         return r.out;
     }
     std::string epoch() {
-        const xml::Element cib = xml::parse(query());
-        return cib.get("admin_epoch") + "." + cib.get("epoch");
+        const pugi::xml_document cib = xml::parse(query());
+        return xml::get(cib.document_element(), "admin_epoch") + "." + xml::get(cib.document_element(), "epoch");
     }
 
     lab::TempDir dir;  // first: removed after the node is gone
@@ -842,7 +1162,9 @@ TEST_F(ClusterLive, SetupPlacesIsIdempotentReportsAndTeardownRestoresTheCib) {
 
     // Two nodes, node2 not in the cluster: both VIPs end up on node1. The
     // attributes are what ganesha-had would set for a healthy nfsd.
-    for (const char* attr : {"ganesha-active", "grace-active"})
+    // node1 also declares itself in grace for node2's VIP (its daemon does,
+    // as node2's taker, once node2 has not been heard for a while).
+    for (const char* attr : {"ganesha-active", "grace-active", "grace-for-node2"})
         ASSERT_EQ(node.exec({"attrd_updater", "-n", attr, "-U", "1", "-N", "node1"}).exit_code, 0);
     lab::write_file(config, conf_text({"node1", "node2"}, "HA_VIP_NIC=lo\n"));
     const auto t0 = std::chrono::steady_clock::now();

@@ -100,13 +100,13 @@ protected:
     std::uint64_t step_ended(const std::string& step, const std::string& state) {
         return seq_of([&](const json& e) {
             return e["type"] == "action" && e["subject"] == "nfsd-down" && e["fields"].value("step", "") == step &&
-                   e["fields"]["state"] == state;
+                   e["fields"].value("state", "") == state;
         });
     }
     std::uint64_t pipeline_ended(const std::string& pipeline) {
         return seq_of([&](const json& e) {
             return e["type"] == "action" && e["subject"] == pipeline && !e["fields"].contains("step") &&
-                   (e["fields"]["state"] == "succeeded" || e["fields"]["state"] == "failed");
+                   (e["fields"].value("state", "") == "succeeded" || e["fields"].value("state", "") == "failed");
         });
     }
     double metric(const std::string& series) {
@@ -153,7 +153,7 @@ TEST_F(FenceAgainstGanesha, AHungNfsdIsKilledAfterTheWaitForGraceAndBeforeTheVip
 
     // In order: the wait for grace, the fence, then ganesha-active.
     ASSERT_TRUE(lab::wait_until([&] { return pipeline_ended("nfsd-down") != 0; }, 10000ms)) << call("events").dump(2);
-    const auto waited = step_ended("wait for survivors' grace", "succeeded");
+    const auto waited = step_ended("wait for the takers' grace", "succeeded");
     const auto fenced = step_ended("fence ganesha.nfsd", "succeeded");
     const auto released = step_ended("delete ganesha-active", "succeeded");
     ASSERT_NE(waited, 0u);
@@ -164,10 +164,10 @@ TEST_F(FenceAgainstGanesha, AHungNfsdIsKilledAfterTheWaitForGraceAndBeforeTheVip
     EXPECT_EQ(active(), "");
     // The rpc-null judgement came first; the pid monitor saw the exit afterwards.
     const auto hung = seq_of([](const json& e) {
-        return e["type"] == "monitor" && e["subject"] == "rpc-null" && e["fields"]["to"] == "unhealthy";
+        return e["type"] == "monitor" && e["subject"] == "rpc-null" && e["fields"].value("to", "") == "unhealthy";
     });
     const auto gone = seq_of([](const json& e) {
-        return e["type"] == "monitor" && e["subject"] == "pid" && e["fields"]["to"] == "unhealthy";
+        return e["type"] == "monitor" && e["subject"] == "pid" && e["fields"].value("to", "") == "unhealthy";
     });
     EXPECT_NE(hung, 0u);
     EXPECT_LT(hung, fenced);

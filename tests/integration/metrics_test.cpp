@@ -284,7 +284,8 @@ TEST_F(MetricsIntegrationTest, AScrapeIsCleanForPromtoolAndEqualsTheControlComma
     EXPECT_EQ(lint2, "");
     // The request itself was counted, and unknown commands share one series.
     EXPECT_GE(control.samples.at("ganesha_ha_control_requests_total{command=\"metrics\"}"), 1);
-    EXPECT_EQ(lab::run_cli(kBin, socket, {"no-such-command"}, 5000ms).exit_code, 2);
+    // ganesha-hactl refuses an unknown command itself; `call` sends it as is.
+    EXPECT_EQ(lab::run_cli(kBin, socket, {"call", "no-such-command"}, 5000ms).exit_code, 2);
     EXPECT_EQ(sample("ganesha_ha_control_requests_total{command=\"unknown\"}"), 1);
 }
 
@@ -477,7 +478,7 @@ TEST_F(MetricsIntegrationTest, ARealPrometheusScrapesTheConfiguredMonitors) {
     const std::set<std::string> alerts{
         "GaneshaNfsdDown",   "GaneshaNfsdHung",          "GaneshaNfsdHeartbeatMissing", "GaneshaHaDbusUnreachable",
         "GaneshaHaPeerLost", "GaneshaHaFailoverTooLong", "GaneshaHaActionsFailing",     "GaneshaHaHeartbeatForgery",
-        "GaneshaHaDaemonDown", "GaneshaHaServerScopeMismatch"};
+        "GaneshaHaDaemonDown", "GaneshaHaServerScopeMismatch", "GaneshaHaNodeDrainedLong"};
     json rule_groups;
     ASSERT_TRUE(lab::wait_until(
         [&] {

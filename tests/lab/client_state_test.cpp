@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include <functional>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -34,6 +35,17 @@ namespace {
 
 using lab::cluster;
 using lab::vip;
+
+// Each line of `text` holding one of `needles`, prefixed (a failure's context).
+void print_lines_with(const std::string& text, const char* prefix, std::initializer_list<const char*> needles) {
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+        for (const char* needle : needles)
+            if (line.find(needle) != std::string::npos) {
+                std::printf("    %s: %s\n", prefix, line.c_str());
+                break;
+            }
+}
 
 class ClientState : public ::testing::Test {
 protected:
@@ -67,6 +79,13 @@ protected:
         EXPECT_TRUE(up) << vip(vip_of) << " did not come up on node" << to << " (owner "
                         << cluster().owner_of(vip(vip_of)) << ")";
         return up.value_or(0);
+    }
+    // Issue 11: only the VIP's taker enters grace for its clients.
+    void expect_no_grace(int vip_of, const std::vector<int>& bystanders) {
+        for (int s : bystanders)
+            EXPECT_FALSE(cluster().first_event(s, since_[s],
+                                               [&](const json& e) { return lab::grace_confirmed_for(e, vip(vip_of)); }))
+                << "node" << s << " entered grace for " << vip(vip_of) << " although node2 took it";
     }
     void expect_grace_before(int vip_of, const std::vector<int>& survivors, long long vip_up) {
         for (int s : survivors) {
@@ -121,12 +140,22 @@ protected:
     // `served_after_vip`: the client must write again this soon after the
     // VIP came up on node2 (issue 12: dropped, not refused, reconnects and
     // tickle ACKs; without them it waits for its own back-off or timers).
+    // Issue 11's bystander: kc3, a client of node3 (which nothing happens
+    // to), creates, locks, writes and closes a new file every 100 ms through
+    // node3's VIP from before the fault until after the fail-back. node3
+    // never enters grace, so it never waits.
     void fail_and_come_back(const std::string& fault, const std::string& restore, std::chrono::milliseconds bound,
                             std::chrono::milliseconds served_after_vip,
                             const std::function<void(long long vip_up)>& also = {},
                             const std::function<void()>& right_after_fault = {}) {
         lab::KernelClient client(cluster(), 1);
         ASSERT_TRUE(client.start(vip(1))) << client.why();
+        // Booted after kc1 and stopped before it: a UML guest booting or
+        // powered off on the lab bridge has been seen to hold the other one
+        // up for seconds (4.3 s, once 27 s, node3's daemon doing nothing
+        // meanwhile): the lab's, not what a client of node3 would see.
+        lab::KernelClient bystander(cluster(), 3);
+        ASSERT_TRUE(bystander.start(vip(3), lab::KernelClient::Mode::new_files)) << bystander.why();
         ASSERT_TRUE(client.wait_known_by_peers(1, vip(1), 10s)) << "node1's peers never listed the client's connection";
         const long long fault_wall = lab::wall_ms();
         ASSERT_EQ(cluster().run({fault, "1"}), 0);
@@ -136,21 +165,56 @@ protected:
         // wait_owner polls: the VIP came up at most one poll before this.
         const long long vip_wall = lab::wall_ms();
         if (also) also(up);
-        expect_grace_before(1, {2, 3}, up);
+        expect_grace_before(1, {2}, up);
+        expect_no_grace(1, {3});
         expect_served(client, lab::wall_ms(), "after the VIP moved to node2");
 
         const long long restore_wall = lab::wall_ms();
         ASSERT_EQ(cluster().run({restore, "1"}), 0);
         ASSERT_GT(expect_moved(1, 1, 60s), 0);
         expect_served(client, lab::wall_ms(), "after the fail-back");
+        // The bystander, through the failover and the fail-back: a grace
+        // period on node3 would have held it for Grace_Period (20 s here).
+        const json b = bystander.stop();
+        ASSERT_TRUE(b.is_object()) << bystander.why();
+        EXPECT_TRUE(b["errors"].empty()) << "node3's client got errors: " << b["errors"].dump();
+        EXPECT_EQ(b.value("records_verified", -1), b.value("writes", 0)) << b.dump();
+        EXPECT_GT(b.value("writes", 0), 10) << b.dump();
+        EXPECT_LT(b.value("started_ms", 0LL), fault_wall) << "the bystander started after the fault";
+        RecordProperty("bystander_max_stall_ms", std::to_string(b.value("max_stall_ms", -1)));
+        std::printf("    kc3 (node3's client, new file every 100 ms): %lld files, longest stall %lld ms; stalls: %s\n",
+                    b.value("writes", 0LL), b.value("max_stall_ms", -1LL), b["stalls"].dump().c_str());
+        EXPECT_LE(b.value("max_stall_ms", 0LL), kBystanderStallBound.count())
+            << "node3's client waited " << b.value("max_stall_ms", 0LL) << " ms: " << b["stalls"].dump();
+        if (b.value("max_stall_ms", 0LL) > kBystanderStallBound.count())  // why: what node3's daemon saw and did
+            // All of it: once its own healthy ganesha.nfsd was fenced and VIP3 moved.
+            for (const auto& e : cluster().events(3, since_[3]))
+                std::printf("    node3 %s %s: %s\n", e.value("type", "").c_str(), e.value("subject", "").c_str(),
+                            e.value("message", "").c_str());
+        if (b.value("max_stall_ms", 0LL) > kBystanderStallBound.count()) {
+            // Whether node3's ganesha itself was in grace, or the client
+            // waited on its own (reconnect back-off, a stalled guest).
+            print_lines_with(lab::read_file(cluster().dir() + "/node3/ganesha.log"), "node3 ganesha", {"GRACE", "grace"});
+            print_lines_with(bystander.dmesg(), "kc3 kernel", {"nfs", "NFS", "rpc"});
+        }
         const json r = expect_kept(client);
         const Gap failover = gap_after(r, fault_wall, vip_wall);
         std::printf("    kc: failover gap %lld ms, writing again %lld ms after VIP1 was seen on node2; fail-back gap %lld ms\n",
                     failover.ms(), failover.to - vip_wall, gap_after(r, restore_wall, lab::wall_ms()).ms());
+        // What node2 did for the client when VIP1 arrived (tickle rounds,
+        // their count), relative to the VIP's arrival: why a slow one was slow.
+        for (const auto& e : cluster().events(2, since_[2]))
+            if (e.value("type", "") == "clients")
+                std::printf("    node2 %+lld ms: %s\n", (e.value("monotonic_ns", 0LL) - up) / 1000000,
+                            e.value("message", "").c_str());
         EXPECT_LE(failover.to - vip_wall, served_after_vip.count())
             << "the client wrote again " << failover.to - vip_wall << " ms after the VIP moved (gap "
             << failover.ms() << " ms)";
+
     }
+    // Issue 11's target is 0.5 s; the bound leaves room for a loaded 2-core
+    // machine (a 100 ms cycle through a UML guest), far below any grace period.
+    static constexpr std::chrono::milliseconds kBystanderStallBound{2000};
 
     std::uint64_t since_[4] = {};
 };
@@ -165,9 +229,16 @@ TEST_F(ClientState, NfsdKilledThenRestarted) {
     fail_and_come_back("kill-nfsd", "restart-nfsd", 10s, 2500ms, {}, [&] {
         const pid_t nfsd = cluster().pid_of(1, "nfsd");
         EXPECT_TRUE(lab::wait_until([&] { return !lab::process_alive(nfsd); }, 2s)) << "ganesha.nfsd survived SIGKILL";
-        EXPECT_EQ(lab::connect_outcome("gl-client", vip(1), 2049, 300ms), ETIMEDOUT)
-            << "a connection to VIP1 on node1 right after the kill was not dropped (ECONNREFUSED = "
-            << ECONNREFUSED << ")";
+        // Connected is fine once VIP1 is up on node2 (a loaded machine has
+        // taken over a second to get here: CI, stop 21); refused never is.
+        const int outcome = lab::connect_outcome("gl-client", vip(1), 2049, 300ms);
+        if (outcome == 0)
+            EXPECT_EQ(cluster().owner_of(vip(1)), 2) << "a connection to VIP1 right after the kill was answered, "
+                                                        "and not by node2";
+        else
+            EXPECT_EQ(outcome, ETIMEDOUT) << "a connection to VIP1 on node1 right after the kill was not dropped "
+                                             "(ECONNREFUSED = "
+                                          << ECONNREFUSED << ")";
     });
 }
 
@@ -175,12 +246,10 @@ TEST_F(ClientState, NfsdKilledThenRestarted) {
 // backend: it is fenced (killed, exit confirmed) after the survivors hold
 // grace and before the VIP moves, so the client's reclaim on node2 succeeds.
 TEST_F(ClientState, NfsdHungIsFencedThenRestarted) {
-    // The fence's FIN is dropped; node2 tickles the connection when VIP1 arrives.
-    // 1000 ms is what the benchmark shows (10 of 10); once a node-loss run
-    // took 3.3 s (a tickle that did not take), under investigation: until
-    // then the bound only says the client is served well before its own
-    // timers would (issue 12's note).
-    fail_and_come_back("hang-nfsd", "restart-nfsd", 15s, 5000ms, [&](long long up) {
+    // The fence's FIN is dropped; node2 tickles the connection when VIP1
+    // arrives. Without the tickle the client would wait for its RPC timeout
+    // (60 s).
+    fail_and_come_back("hang-nfsd", "restart-nfsd", 15s, 1000ms, [&](long long up) {
         const auto fenced =
             cluster().first_event(1, since_[1], [](const json& e) { return e.value("type", "") == "fence"; });
         ASSERT_TRUE(fenced) << "the hung ganesha.nfsd was not fenced";
@@ -189,9 +258,9 @@ TEST_F(ClientState, NfsdHungIsFencedThenRestarted) {
 }
 
 // node2 tickles the silent connection when VIP1 arrives, instead of the
-// client learning of the move from its next TCP retransmission.
-// (The bound: see the hang scenario above.)
-TEST_F(ClientState, NodeLostThenRevived) { fail_and_come_back("kill-node", "revive-node", 20s, 5000ms); }
+// client learning of the move from its next TCP retransmission (its backoff
+// by then: seconds).
+TEST_F(ClientState, NodeLostThenRevived) { fail_and_come_back("kill-node", "revive-node", 20s, 1000ms); }
 
 // A client that first mounts VIP1 while node2 holds it has its record only
 // on node2: node1 must take grace for node2's records when VIP1 comes home,
@@ -247,6 +316,11 @@ TEST_F(ClientState, NewLocksWaitForTheSurvivorsGraceToEnd) {
         std::string path;
         ~RemoveGhost() { ::rmdir(path.c_str()); }
     } remove{ghost};
+    // Booted now and held before its mount: its boot after the kill took up
+    // most of the 20 s grace period on a loaded CI machine, and it mounted
+    // 43 ms after grace ended.
+    lab::KernelClient newcomer(cluster(), 2);
+    ASSERT_TRUE(newcomer.boot(vip(1))) << newcomer.why();
     lab::KernelClient holder(cluster(), 1);
     ASSERT_TRUE(holder.start(vip(1))) << holder.why();
     ASSERT_EQ(cluster().run({"kill-nfsd", "1"}), 0);
@@ -263,12 +337,11 @@ TEST_F(ClientState, NewLocksWaitForTheSurvivorsGraceToEnd) {
     };
     ASSERT_TRUE(in_grace(2)) << "node2 is not in grace after taking VIP1";
     // A new client mounts through the moved VIP and asks for a new lock.
-    lab::KernelClient newcomer(cluster(), 2);
     std::optional<long long> grace_ended;
     std::thread watch([&] {
         if (lab::wait_until([&] { return !in_grace(2); }, 60s, 100ms)) grace_ended = lab::wall_ms();
     });
-    const bool started = newcomer.start(vip(1));
+    const bool started = newcomer.go();
     watch.join();
     ASSERT_TRUE(started) << newcomer.why();
     ASSERT_TRUE(grace_ended) << "node2's grace did not end within 60 s";

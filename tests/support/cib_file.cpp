@@ -3,39 +3,40 @@
 #include <algorithm>
 #include <cctype>
 
-#include "ctl/mini_xml.hpp"
+#include "ctl/xml_tree.hpp"
 
 namespace gha::lab {
 
 std::string full_cib(const std::string& configuration, const std::vector<std::string>& nodes, bool online) {
-    xml::Element conf = xml::parse(configuration);
-    auto& props = conf.child("crm_config")->children;
-    props.insert(props.begin(), xml::parse("<cluster_property_set id=\"cib-bootstrap-options\"><nvpair "
-                                           "id=\"opt-stonith\" name=\"stonith-enabled\" value=\"false\"/>"
-                                           "</cluster_property_set>"));
-    xml::Element node_list;
-    node_list.name = "nodes";
+    pugi::xml_document document = xml::parse("<cib validate-with=\"pacemaker-3.9\" epoch=\"1\" num_updates=\"0\" "
+                                              "admin_epoch=\"0\" have-quorum=\"1\" crm_feature_set=\"3.16.1\">"
+                                              "<status/></cib>");
+    pugi::xml_node cib = document.document_element();
+    pugi::xml_node conf = cib.prepend_copy(xml::parse(configuration).document_element());
+    pugi::xml_node props = conf.child("crm_config");
+    props.prepend_copy(xml::parse("<cluster_property_set id=\"cib-bootstrap-options\"><nvpair "
+                                  "id=\"opt-stonith\" name=\"stonith-enabled\" value=\"false\"/>"
+                                  "</cluster_property_set>")
+                           .document_element());
+    pugi::xml_node node_list = conf.insert_child_after("nodes", props);
     for (std::size_t i = 0; i < nodes.size(); ++i)
-        node_list.children.push_back(
-            xml::parse("<node id=\"" + std::to_string(i + 1) + "\" uname=\"" + xml::escape(nodes[i]) + "\"/>"));
-    conf.children.insert(conf.children.begin() + 1, node_list);
-    xml::Element cib = xml::parse("<cib validate-with=\"pacemaker-3.9\" epoch=\"1\" num_updates=\"0\" "
-                                  "admin_epoch=\"0\" have-quorum=\"1\" crm_feature_set=\"3.16.1\"><status/></cib>");
+        node_list.append_copy(
+            xml::parse("<node id=\"" + std::to_string(i + 1) + "\" uname=\"" + xml::escape(nodes[i]) + "\"/>")
+                .document_element());
     if (online) {
-        xml::Element& status = cib.children.front();
+        pugi::xml_node status = cib.child("status");
         for (std::size_t i = 0; i < nodes.size(); ++i) {
             const std::string id = std::to_string(i + 1), set = "status-" + id;
             std::string attributes;
             for (const char* name : {"ganesha-active", "grace-active"})
                 attributes += "<nvpair id=\"" + set + "-" + name + "\" name=\"" + name + "\" value=\"1\"/>";
-            status.children.push_back(xml::parse(
-                "<node_state id=\"" + id + "\" uname=\"" + xml::escape(nodes[i]) +
-                "\" in_ccm=\"true\" crmd=\"online\" join=\"member\" expected=\"member\"><transient_attributes id=\"" +
-                id + "\"><instance_attributes id=\"" + set + "\">" + attributes +
-                "</instance_attributes></transient_attributes></node_state>"));
+            status.append_copy(xml::parse("<node_state id=\"" + id + "\" uname=\"" + xml::escape(nodes[i]) +
+                                          "\" in_ccm=\"true\" crmd=\"online\" join=\"member\" expected=\"member\">"
+                                          "<transient_attributes id=\"" + id + "\"><instance_attributes id=\"" + set +
+                                          "\">" + attributes + "</instance_attributes></transient_attributes></node_state>")
+                                   .document_element());
         }
     }
-    cib.children.insert(cib.children.begin(), conf);
     return xml::to_string(cib);
 }
 

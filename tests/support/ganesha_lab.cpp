@@ -791,14 +791,48 @@ case $op in
 esac
 exit 0
 )SH";
+// Permanent node attributes (crm_attribute --type nodes, the persistent
+// drain) as files in a "permanent" subdirectory; cibadmin --query --xpath
+// of the node prints them as the CIB's <node> element. Other cibadmin calls
+// succeed and do nothing.
+constexpr const char* kFakeCrmAttribute = R"SH(#!/bin/sh
+# Test stand-in for crm_attribute --type nodes (no cluster here).
+d="${GHA_FAKE_PACEMAKER:?}/permanent"; mkdir -p "$d"; name=; op=; value=
+while [ $# -gt 0 ]; do
+  case "$1" in --name) name=$2; shift ;; --node|--type) shift ;; --update) op=U; value=$2; shift ;;
+    --delete) op=D ;; --query) op=Q ;; esac
+  shift
+done
+case $op in
+  U) printf %s "$value" > "$d/$name" ;;
+  D) rm -f "$d/$name" ;;
+  Q) [ -e "$d/$name" ] || exit 105; printf 'scope=nodes  name=%s value=%s\n' "$name" "$(cat "$d/$name")" ;;
+esac
+exit 0
+)SH";
+
+constexpr const char* kFakeCibadmin = R"SH(#!/bin/sh
+# Test stand-in for cibadmin: the node's permanent attributes for --xpath.
+d="${GHA_FAKE_PACEMAKER:?}/permanent"
+case " $* " in
+  *" --xpath "*)
+    printf '<node id="1" uname="x"><instance_attributes id="nodes-1">\n'
+    for f in "$d"/*; do
+      [ -e "$f" ] && printf '<nvpair id="nodes-1-%s" name="%s" value="%s"/>\n' "${f##*/}" "${f##*/}" "$(cat "$f")"
+    done
+    printf '</instance_attributes></node>\n' ;;
+esac
+exit 0
+)SH";
 }  // namespace
 
 void install_fake_pacemaker(const std::string& bin_dir) {
     fs::create_directories(bin_dir);
     write_file(bin_dir + "/attrd_updater", kFakeAttrdUpdater);
-    write_file(bin_dir + "/cibadmin", "#!/bin/sh\nexit 0\n");
-    ::chmod((bin_dir + "/attrd_updater").c_str(), 0755);
-    ::chmod((bin_dir + "/cibadmin").c_str(), 0755);
+    write_file(bin_dir + "/cibadmin", kFakeCibadmin);
+    write_file(bin_dir + "/crm_attribute", kFakeCrmAttribute);
+    for (const char* tool : {"attrd_updater", "cibadmin", "crm_attribute"})
+        ::chmod((bin_dir + "/" + tool).c_str(), 0755);
 }
 
 Env fake_pacemaker_env(const std::string& bin_dir, const std::string& attrs_dir) {

@@ -319,7 +319,9 @@ std::string had_config(const Ganesha& ganesha);
 
 // No Pacemaker in the integration tests: small stand-ins for attrd_updater
 // (values kept as files, one per attribute, in the directory named by
-// GHA_FAKE_PACEMAKER) and cibadmin (always succeeds), so that ganesha-had's
+// GHA_FAKE_PACEMAKER), crm_attribute --type nodes (the same in its
+// "permanent" subdirectory) and cibadmin (always succeeds; --xpath prints
+// those permanent attributes as a <node>), so that ganesha-had's
 // pipelines run past their attribute steps. install_fake_pacemaker writes
 // them to bin_dir; fake_pacemaker_env is what ganesha-had needs to use them
 // with attributes under attrs_dir (created).

@@ -29,6 +29,7 @@ public:
     LabCluster(std::string repo, std::string build);
 
     const std::string& dir() const { return dir_; }
+    const std::string& build() const { return build_; }  // whose binaries the lab runs
     std::string script() const { return repo_ + "/lab/ganesha-lab"; }
     int nodes() const;  // from the lab's state; 0 when no lab is up
 

@@ -227,6 +227,47 @@ TEST(LocalAddresses, ParsesAddedIpv4AndIpv6AddressesAndIgnoresTheRest) {
     EXPECT_TRUE(added_addresses(bad).empty());
 }
 
+// Found by fuzz/rtnetlink_addresses (ASan, heap-buffer-overflow): a last
+// attribute of 9 bytes (a label "eth0") in a message whose length leaves the
+// padding out rounded the position past the message's end, and the parser
+// read on past the buffer. The input is in fuzz/corpus/rtnetlink_addresses/.
+TEST(LocalAddresses, LengthsThatAreNotMultiplesOfFourStopAtTheEnd) {
+    const auto v4 = make_address("192.0.2.101").to_v4().to_bytes();
+    const auto v6 = make_address("2001:db8::101").to_v6().to_bytes();
+    auto first = newaddr(AF_INET, IFA_LOCAL, v4);
+    const std::uint8_t label[] = {'e', 't', 'h', '0', 0};
+    rtattr a{};
+    a.rta_len = static_cast<unsigned short>(RTA_LENGTH(sizeof label));  // 9: no padding after it
+    a.rta_type = IFA_LABEL;
+    const auto* ap = reinterpret_cast<const std::uint8_t*>(&a);
+    first.insert(first.end(), ap, ap + sizeof a);
+    first.insert(first.end(), label, label + sizeof label);
+    const auto unpadded = static_cast<std::uint32_t>(first.size());
+    ASSERT_NE(unpadded % 4, 0u);
+    std::memcpy(first.data(), &unpadded, sizeof unpadded);  // nlmsg_len without the padding
+
+    // Alone: exactly as long as it says (an exact-size buffer, so ASan sees
+    // any read past it).
+    const std::vector<std::uint8_t> alone(first);
+    const auto got = added_addresses(alone);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].address, make_address("192.0.2.101"));
+
+    // Followed by a message at the next 4-byte boundary: both are read.
+    auto stream = first;
+    stream.resize(NLMSG_ALIGN(stream.size()), 0);
+    const auto m6 = newaddr(AF_INET6, IFA_ADDRESS, v6);
+    stream.insert(stream.end(), m6.begin(), m6.end());
+    const std::vector<std::uint8_t> both(stream);
+    const auto two = added_addresses(both);
+    ASSERT_EQ(two.size(), 2u);
+    EXPECT_EQ(two[1].address, make_address("2001:db8::101"));
+    for (std::size_t n = 0; n < both.size(); ++n) {
+        const std::vector<std::uint8_t> cut(both.begin(), both.begin() + static_cast<std::ptrdiff_t>(n));
+        EXPECT_LE(added_addresses(cut).size(), 2u);
+    }
+}
+
 TEST(NfsFirewall, TheTableDropsOnlyWhatItMustAndIsReplacedWhole) {
     FirewallState state{{make_address("192.0.2.101"), make_address("2001:db8::101")}, false, true};
     const std::string steady = NfsFirewall::commands(state, 2049);

@@ -872,6 +872,20 @@ TEST(ConfigHeartbeat, OffWithoutAKeyWithDocumentedDefaults) {
     EXPECT_FALSE(c.monitors.contains("peer"));  // not a local monitor of the nfsd verdict
 }
 
+TEST(ConfigHeartbeat, AKeyDerivedFromCorosyncsAuthkey) {
+    EXPECT_FALSE(parse(std::string(kMinimal) + "HA_HEARTBEAT_KEY=/etc/ganesha/ha.key\n").heartbeat.key_derived);
+    const Config c = parse(std::string(kMinimal) +
+                           "HA_HEARTBEAT_KEY=/etc/corosync/authkey\nHA_HEARTBEAT_KEY_DERIVE=yes\n");
+    EXPECT_TRUE(c.heartbeat.enabled());
+    EXPECT_TRUE(c.heartbeat.key_derived);
+    EXPECT_TRUE(c.warnings.empty());
+    const Config alone = parse(std::string(kMinimal) + "HA_HEARTBEAT_KEY_DERIVE=yes\n");
+    EXPECT_FALSE(alone.heartbeat.enabled());
+    ASSERT_EQ(alone.warnings.size(), 1u);
+    EXPECT_NE(alone.warnings[0].find("HA_HEARTBEAT_KEY_DERIVE=yes without HA_HEARTBEAT_KEY"), std::string::npos)
+        << alone.warnings[0];
+}
+
 TEST(ConfigHeartbeat, KeysAreRead) {
     const Config c = parse(std::string(kMinimal) +
                            "HA_HEARTBEAT_KEY=/etc/ganesha/ha.key\n"

@@ -186,7 +186,7 @@ TEST_F(FenceTest, AHungNfsdIsKilledAfterTheSurvivorsGraceAndBeforeTheVipIsReleas
     std::vector<std::string> names;
     const PipelineRecord done = *pipelines.record(id);  // a copy: the loop must not outlive it
     for (const auto& s : done.steps) names.push_back(s.name);
-    EXPECT_EQ(names, (std::vector<std::string>{"delete grace-active", "wait for survivors' grace", "fence ganesha.nfsd",
+    EXPECT_EQ(names, (std::vector<std::string>{"delete grace-active", "wait for the takers' grace", "fence ganesha.nfsd",
                                                "delete ganesha-active", "create trigger node1-dead_ip-1"}));
     EXPECT_EQ(step(id, "fence ganesha.nfsd").detail, "fenced ganesha.nfsd pid 4242: exit confirmed after 30 ms");
     ASSERT_EQ(reports.size(), 1u);

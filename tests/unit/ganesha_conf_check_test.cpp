@@ -178,6 +178,15 @@ TEST(GaneshaConfCheck, GracelessAndGraceShorterThanLease) {
     EXPECT_TRUE(run(base + "Lease_Lifetime = \"10\"; }").has_errors());
 }
 
+// The daemon holds a take-ip grace as long as ganesha's grace period lasts.
+TEST(GaneshaConfCheck, GracePeriodIsReportedForTheDaemon) {
+    const std::string base = "NFS_CORE_PARAM { Clustered = false; }\nNFSV4 { Server_Scope = a; ";
+    EXPECT_EQ(run(base + "Grace_Period = 20; Lease_Lifetime = 10; }").grace_period_s, 20u);
+    EXPECT_EQ(run(base + "}").grace_period_s, 90u);  // ganesha's default
+    EXPECT_EQ(run(base + "Grace_Period = 300; }").grace_period_s, std::nullopt);
+    EXPECT_EQ(run(base + "Grace_Period = soon; }").grace_period_s, std::nullopt);
+}
+
 TEST(GaneshaConfCheck, RecoveryDirsOtherThanTheAgentsAreWarned) {
     const auto r = run("NFS_CORE_PARAM { Clustered = false; }\nNFSV4 { Server_Scope = a; RecoveryDir = recov; }");
     const auto* w = find(r, "NFSV4.RecoveryDir");

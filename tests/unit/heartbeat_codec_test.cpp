@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -78,6 +79,19 @@ TEST_F(CodecTest, TheLeavingFlagIsBitOne) {
     const auto r = decode(bytes);
     ASSERT_TRUE(r);
     EXPECT_TRUE(r.heartbeat->leaving);
+    EXPECT_EQ(*r.heartbeat, hb);
+}
+
+// Issue 11: a drained node takes no failed VIP; its peers must know.
+TEST_F(CodecTest, TheDrainedFlagIsBitTwo) {
+    Heartbeat hb = sample();
+    hb.drained = true;
+    hb.leaving = true;
+    const auto bytes = codec.encode(hb);
+    EXPECT_EQ(bytes[6], 0x06);
+    const auto r = decode(bytes);
+    ASSERT_TRUE(r);
+    EXPECT_TRUE(r.heartbeat->drained);
     EXPECT_EQ(*r.heartbeat, hb);
 }
 
@@ -500,6 +514,54 @@ TEST_F(KeyFileTest, KeygenWritesMode0600AndRefusesToOverwrite) {
     const auto replaced = HeartbeatKey::load(path);
     EXPECT_TRUE(std::equal(other.bytes().begin(), other.bytes().end(), replaced.bytes().begin()));
     EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}), 1) << "temporary file left";
+}
+
+// HA_HEARTBEAT_KEY_DERIVE: the key from corosync's authkey. The expected
+// key was computed apart from libsodium (Python's hashlib.blake2b, with the
+// salt and personalisation libsodium's crypto_kdf uses), so a change of the
+// derivation, which would split a cluster of mixed versions, fails here.
+TEST_F(KeyFileTest, ADerivedKeyIsTheDocumentedFunctionOfTheSecret) {
+    std::string secret(256, '\0');  // corosync-keygen's default size
+    for (int i = 0; i < 256; ++i) secret[i] = static_cast<char>(i);
+    const auto key = HeartbeatKey::derive(write("authkey", secret, 0400));
+    std::string hex;
+    for (const auto b : key.bytes()) {
+        char two[3];
+        std::snprintf(two, sizeof two, "%02x", b);
+        hex += two;
+    }
+    EXPECT_EQ(hex, "9cbd6769f8f40091eef7e95ec28773055bc6c62d84ab6e95fe343ced51c6ba63");
+    const auto again = HeartbeatKey::from_file(write("copy", secret, 0600), true);
+    EXPECT_TRUE(std::equal(key.bytes().begin(), key.bytes().end(), again.bytes().begin()));
+    secret[100] ^= 1;
+    const auto other = HeartbeatKey::derive(write("other", secret, 0600));
+    EXPECT_FALSE(std::equal(key.bytes().begin(), key.bytes().end(), other.bytes().begin()));
+    // A 32-byte file is a key as it is, unless derivation is asked for.
+    const auto raw = write("raw", secret.substr(0, 32), 0600);
+    const auto as_key = HeartbeatKey::from_file(raw, false), derived = HeartbeatKey::from_file(raw, true);
+    EXPECT_FALSE(std::equal(as_key.bytes().begin(), as_key.bytes().end(), derived.bytes().begin()));
+}
+
+TEST_F(KeyFileTest, ASecretToDeriveFromGetsTheSameChecksAndABoundedSize) {
+    const auto derive_error = [](const std::string& path) -> std::string {
+        try {
+            HeartbeatKey::derive(path);
+        } catch (const HeartbeatKeyError& e) {
+            return e.what();
+        }
+        return "(derived)";
+    };
+    const std::string secret(256, 'x');
+    EXPECT_NE(derive_error(write("open", secret, 0644)).find("mode 0644"), std::string::npos);
+    const std::string short_one = derive_error(write("short", std::string(15, 'x'), 0600));
+    EXPECT_NE(short_one.find("holds 15 bytes"), std::string::npos) << short_one;
+    EXPECT_NE(short_one.find("16 to 4096"), std::string::npos) << short_one;
+    EXPECT_NE(short_one.find("HA_HEARTBEAT_KEY_DERIVE"), std::string::npos) << short_one;
+    const std::string long_one = derive_error(write("long", std::string(4097, 'x'), 0600));
+    EXPECT_NE(long_one.find("more than 4096 bytes"), std::string::npos) << long_one;
+    EXPECT_EQ(derive_error(write("min", std::string(16, 'x'), 0600)), "(derived)");
+    EXPECT_EQ(derive_error(write("max", std::string(4096, 'x'), 0600)), "(derived)");
+    EXPECT_NE(derive_error(dir + "/missing").find("cannot open"), std::string::npos);
 }
 
 }  // namespace

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "ctl/cluster_command.hpp"
-#include "ctl/mini_xml.hpp"
+#include "ctl/xml_tree.hpp"
 #include "ctl/peers_table.hpp"
 
 namespace gha {
@@ -107,7 +107,10 @@ std::string crm_mon_of(int n) {
     for (int k = 1; k <= n; ++k)
         if (k != 7)
             x += "<node name=\"" + name(k) + "\"><attribute name=\"ganesha-active\" value=\"" + (k == 9 ? "0" : "1") +
-                 "\"/><attribute name=\"grace-active\" value=\"1\"/></node>";
+                 "\"/><attribute name=\"grace-active\" value=\"1\"/>" +
+                 // The takers of node7's and node9's VIPs declared grace for them (issue 11).
+                 (k == 8 ? "<attribute name=\"grace-for-node7\" value=\"1\"/>" : "") +
+                 (k == 10 ? "<attribute name=\"grace-for-node9\" value=\"1\"/>" : "") + "</node>";
     return x + "</node_attributes></pacemaker-result>";
 }
 
@@ -131,7 +134,12 @@ TEST(LargeClusterText, ClusterStatusOf64Nodes) {
     EXPECT_EQ(lines[1], "nodes: 64, 63 online (offline: node7), 62 with a healthy nfsd (nfsd down on node9)") << out;
     EXPECT_EQ(lines[2], "VIPs: 64, 62 at home, 2 elsewhere (node7's, node9's), 0 not running") << out;
     ASSERT_EQ(lines[3].rfind("NODE", 0), 0u) << out;
-    expect_aligned(lines, 3, 64, {"STATE", "NFSD", "GRACE", "VIP", "RUNS ON"});
+    expect_aligned(lines, 3, 64, {"STATE", "NFSD", "GRACE", "VIP", "RUNS ON", "IN GRACE FOR IT"});
+    const std::string node7 = lines[4 + 6], node9 = lines[4 + 8];
+    EXPECT_EQ(node7.rfind("node7 ", 0), 0u) << node7;
+    EXPECT_EQ(node7.substr(node7.size() - 5), "node8") << node7;
+    EXPECT_EQ(node9.substr(node9.size() - 6), "node10") << node9;
+    EXPECT_EQ(s.vips[6].ready_on, std::vector<std::string>{"node8"});
     EXPECT_EQ(lines[4 + 64], "verdict: FAILOVER");
     for (const auto& l : lines) EXPECT_LE(l.size(), 120u) << l;
 }

@@ -118,6 +118,7 @@ TEST_F(MetricsTest, EveryConfiguredSeriesExistsFromStartUp) {
     for (const auto& reason : metric_labels::heartbeat_drop_reasons())
         EXPECT_EQ(s.at("ganesha_ha_heartbeats_dropped_total{reason=\"" + reason + "\"}"), 0);
     EXPECT_EQ(s.at("ganesha_ha_nfsd_fenced_total"), 0);
+    for (const std::string by : {"operator", "agent"}) EXPECT_EQ(s.at("ganesha_ha_drained{by=\"" + by + "\"}"), 0);
     for (const std::string command : {"status", "metrics", "unknown"})
         EXPECT_EQ(s.at("ganesha_ha_control_requests_total{command=\"" + command + "\"}"), 0);
     for (const std::string listener : {"control", "metrics"})
@@ -630,6 +631,14 @@ TEST_F(ExporterTest, CloseEndsOpenConnections) {
     const auto t0 = std::chrono::steady_clock::now();
     io.run();
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 100ms);
+}
+
+TEST_F(MetricsTest, DrainedIsAGaugeByWhoDrained) {
+    metrics.drained("operator", true);
+    EXPECT_EQ(now().at("ganesha_ha_drained{by=\"operator\"}"), 1);
+    EXPECT_EQ(now().at("ganesha_ha_drained{by=\"agent\"}"), 0);
+    metrics.drained("operator", false);
+    EXPECT_EQ(now().at("ganesha_ha_drained{by=\"operator\"}"), 0);
 }
 
 }  // namespace

@@ -46,6 +46,24 @@ TEST(NfsdVerdict, HungMeansALiveProcessThatAProbeJudgedUnhealthy) {
     EXPECT_FALSE(nfsd_hung({monitor("pid", Health::healthy), monitor("rpc-null", Health::unknown)}));
 }
 
+// Lab, cold start: rpc-null refused while no ganesha ran (t=0); ganesha
+// started (pid healthy at t=5 s) and was fenced by the nfsd-down pipeline
+// begun at t=0, before rpc-null (rise 2) could see it answer.
+TEST(NfsdVerdict, AProbeThatWentBadBeforeThisProcessWasSeenHasNotJudgedIt) {
+    const TimePoint t0{std::chrono::seconds(100)}, started{std::chrono::seconds(105)};
+    auto pid = monitor("pid", Health::healthy);
+    pid.last_change = started;
+    auto refused = monitor("rpc-null", Health::unhealthy, "refused");
+    refused.last_change = t0;
+    EXPECT_EQ(nfsd_verdict({pid, refused}).code, NfsdVerdict::failed);  // still not serving: no VIP here
+    EXPECT_FALSE(nfsd_hung({pid, refused}));
+    // The same probe failing after the process was seen: it judged this one.
+    auto timeout = monitor("rpc-null", Health::unhealthy, "timeout");
+    timeout.last_change = started + std::chrono::seconds(3);
+    EXPECT_TRUE(nfsd_hung({pid, timeout}));
+    EXPECT_TRUE(nfsd_hung({pid, refused, timeout}));
+}
+
 TEST(NfsdVerdict, RefusedMeansNotRunningOnlyWithoutALiveProcess) {
     EXPECT_EQ(nfsd_verdict({monitor("pid", Health::healthy), monitor("rpc-null", Health::unhealthy, "refused")}).code,
               NfsdVerdict::failed);

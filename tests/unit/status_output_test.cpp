@@ -53,6 +53,30 @@ TEST(StatusOutput, OddValuesPrintAsDashes) {
         EXPECT_NO_THROW(format_status(nothing)) << nothing.dump();
 }
 
+// Issue 14: the drain (and who holds it) and the moves to this node.
+TEST(StatusOutput, DrainedAndMovesAreShown) {
+    json a = first_second();
+    a["drained"] = true;
+    a["drain"] = {{"by", {"operator"}}, {"attribute", "ganesha-drained"}, {"in_cib", true}};
+    a["moves"] = {{"n2", {{"address", "10.0.0.2"}, {"state", "requested"}, {"ready", true}}}};
+    std::string out = format_status(a);
+    EXPECT_NE(out.find("drain       DRAINED by the operator (ganesha-drained=1 in the CIB: kept across restarts)"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("move        10.0.0.2 (n2's VIP) to this node: requested, in grace for it"), std::string::npos)
+        << out;
+    a["drained"] = false;
+    a["drain"]["by"] = json::array();
+    EXPECT_NE(format_status(a).find("drain       not drained"), std::string::npos);
+    // Odd shapes print without throwing.
+    for (const json& odd : {json(nullptr), json(3), json("x"), json::array({1}), json::object({{"by", 7}})}) {
+        a["drain"] = odd;
+        a["moves"] = odd;
+        a["drained"] = true;
+        EXPECT_NO_THROW(format_status(a));
+    }
+}
+
 TEST(StatusOutput, ATimeIsShownWithoutTheYear) {
     json s = first_second();
     s["monitors"][0]["last_change"] = 1.7e9;  // 2023-11-14 in every time zone
@@ -129,7 +153,21 @@ TEST(EventsOutput, AWellFormedEventPrintsItsColumns) {
         "subject": "node2", "message": "down: silent", "fields": {"from": "up"}}]})");
     std::string out;
     ASSERT_NO_THROW(out = format_events(answer));
-    EXPECT_EQ(out, "    12  -  peer     node2      down: silent\n");
+    EXPECT_EQ(out, "SEQ  TIME  TYPE  SUBJECT  MESSAGE\n"
+                   "12   -     peer  node2    down: silent\n");
+}
+
+// The cells of a table row (separated by two blanks or more).
+std::vector<std::string> cells(const std::string& line) {
+    std::vector<std::string> out;
+    std::size_t at = 0;
+    while (at < line.size()) {
+        const auto gap = line.find("  ", at);
+        out.push_back(line.substr(at, gap - at));
+        if (gap == std::string::npos) break;
+        at = line.find_first_not_of(' ', gap);
+    }
+    return out;
 }
 
 TEST(EventsOutput, MissingNullAndOddMembersPrintAsDashes) {
@@ -147,12 +185,13 @@ TEST(EventsOutput, MissingNullAndOddMembersPrintAsDashes) {
     std::vector<std::string> lines;
     for (std::size_t at = 0, nl; (nl = out.find('\n', at)) != std::string::npos; at = nl + 1)
         lines.push_back(out.substr(at, nl - at));
-    ASSERT_EQ(lines.size(), 7u) << out;
-    EXPECT_EQ(lines[0], "     -  -  -        -          -");
-    EXPECT_EQ(lines[1], lines[0]);
-    EXPECT_EQ(lines[4], lines[0]);
-    EXPECT_EQ(lines[5], "    12  -  3        -          -");
-    EXPECT_EQ(lines[6], "   1.5  -  -        true       only a message");
+    ASSERT_EQ(lines.size(), 8u) << out;
+    using Cells = std::vector<std::string>;
+    EXPECT_EQ(cells(lines[1]), (Cells{"-", "-", "-", "-", "-"})) << out;
+    EXPECT_EQ(lines[2], lines[1]);
+    EXPECT_EQ(lines[5], lines[1]);
+    EXPECT_EQ(cells(lines[6]), (Cells{"12", "-", "3", "-", "-"})) << out;
+    EXPECT_EQ(cells(lines[7]), (Cells{"1.5", "-", "-", "true", "only a message"})) << out;
 }
 
 TEST(EventsOutput, AnAnswerWithoutEventsPrintsNothing) {

@@ -1,0 +1,45 @@
+#include "ctl/did_you_mean.hpp"
+
+#include <algorithm>
+
+namespace gha::ctl {
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    // Optimal string alignment: Levenshtein plus transpositions ("stauts").
+    std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+    for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+    for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i)
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    return d[a.size()][b.size()];
+}
+
+std::optional<std::string> closest_word(std::string_view word, const std::vector<std::string>& known) {
+    if (word.empty()) return std::nullopt;
+    const std::size_t allowed = word.size() <= 4 ? 1 : 2;
+    std::optional<std::string> best;
+    std::size_t best_distance = allowed + 1;
+    for (const auto& k : known) {
+        const std::size_t d = edit_distance(word, k);
+        if (d < best_distance) {
+            best = k;
+            best_distance = d;
+        }
+    }
+    if (best) return best;
+    if (word.size() < 2) return std::nullopt;
+    std::optional<std::string> prefixed;
+    for (const auto& k : known) {
+        if (!k.starts_with(word)) continue;
+        if (prefixed) return std::nullopt;  // ambiguous: "re" -> reload, release-vip
+        prefixed = k;
+    }
+    return prefixed;
+}
+
+}  // namespace gha::ctl

@@ -1,0 +1,115 @@
+// destroy_connections(): sock_diag SOCK_DESTROY of the sockets on one local
+// address and port, on loopback with this test's own listening port (root:
+// CAP_NET_ADMIN; only sockets whose local port is that port are touched).
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+
+#include "actions/tcp_peers.hpp"
+#include "tests/support/ganesha_lab.hpp"
+
+namespace gha {
+namespace {
+
+struct Fd {
+    int fd = -1;
+    ~Fd() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+sockaddr_in loopback(std::uint16_t port) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    return a;
+}
+
+class StaleConnections : public ::testing::Test {
+protected:
+    void SetUp() override {
+        listener.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a = loopback(0);
+        ASSERT_EQ(::bind(listener.fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+        ASSERT_EQ(::listen(listener.fd, 8), 0);
+        socklen_t len = sizeof a;
+        ASSERT_EQ(::getsockname(listener.fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+        port = ntohs(a.sin_port);
+    }
+    // A client connected and accepted: {client, server side}.
+    void connect_one(Fd& client, Fd& server) {
+        client.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a = loopback(port);
+        ASSERT_EQ(::connect(client.fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+        server.fd = ::accept(listener.fd, nullptr, nullptr);
+        ASSERT_GE(server.fd, 0);
+    }
+    Fd listener;
+    std::uint16_t port = 0;
+    const asio::ip::address local = asio::ip::make_address("127.0.0.1");
+};
+
+TEST_F(StaleConnections, AllClosesEveryConnectionButTheListenerAndTheClientIsReset) {
+    Fd client, server;
+    connect_one(client, server);
+    std::error_code ec;
+    EXPECT_EQ(destroy_connections(local, port, StaleSockets::all, ec), 1u);
+    ASSERT_FALSE(ec) << ec.message();
+    char byte;
+    EXPECT_EQ(::recv(client.fd, &byte, 1, 0), -1);
+    EXPECT_EQ(errno, ECONNRESET);
+    // The listener still takes new connections.
+    Fd again, accepted;
+    connect_one(again, accepted);
+    EXPECT_EQ(destroy_connections(local, port, StaleSockets::all, ec), 1u);
+}
+
+TEST_F(StaleConnections, NotFreshKeepsAnEstablishedConnectionAndClosesAClosingOne) {
+    Fd client, server;
+    connect_one(client, server);
+    std::error_code ec;
+    EXPECT_EQ(destroy_connections(local, port, StaleSockets::not_fresh, ec), 0u) << "a live connection was closed";
+    ASSERT_FALSE(ec) << ec.message();
+    // The server side closes first: FIN_WAIT2 here (the client has not closed): stale.
+    ::close(server.fd);
+    server.fd = -1;
+    EXPECT_EQ(destroy_connections(local, port, StaleSockets::not_fresh, ec), 1u);
+    EXPECT_FALSE(ec) << ec.message();
+}
+
+// Left from a VIP's earlier stay: established, and nothing heard from the
+// client for longer than a connection made since the arrival could be.
+TEST_F(StaleConnections, NotFreshClosesAnEstablishedConnectionThatHasHeardNothingForTheQuietLimit) {
+    using namespace std::chrono_literals;
+    Fd client, server;
+    connect_one(client, server);
+    ASSERT_EQ(::send(client.fd, "x", 1, MSG_NOSIGNAL), 1);
+    char byte;
+    ASSERT_EQ(::recv(server.fd, &byte, 1, 0), 1);
+    std::error_code ec;
+    EXPECT_EQ(destroy_connections(local, port, StaleSockets::not_fresh, ec, 60s), 0u) << "it heard its client just now";
+    ASSERT_FALSE(ec) << ec.message();
+    EXPECT_TRUE(lab::wait_until([&] { return destroy_connections(local, port, StaleSockets::not_fresh, ec, 100ms) == 1; },
+                                5s))
+        << "a connection quiet for 100 ms was never closed as stale: " << ec.message();
+    EXPECT_EQ(::recv(client.fd, &byte, 1, 0), -1);
+    EXPECT_EQ(errno, ECONNRESET);
+}
+
+TEST_F(StaleConnections, NothingOnAnotherPortIsTouched) {
+    Fd client, server;
+    connect_one(client, server);
+    std::error_code ec;
+    EXPECT_EQ(destroy_connections(local, static_cast<std::uint16_t>(port == 65535 ? 1 : port + 1), StaleSockets::all, ec),
+              0u);
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(::send(client.fd, "x", 1, MSG_NOSIGNAL), 1);
+}
+
+}  // namespace
+}  // namespace gha

@@ -1,6 +1,7 @@
 #include "service/control_server.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -25,6 +26,20 @@ namespace gha::control {
 using asio::local::stream_protocol;
 
 namespace {
+
+// A listening Unix socket outlives its daemon for as long as any process
+// holds a copy of it: a child that the daemon was spawning when it was
+// killed has one until it closes its inherited descriptors before exec.
+// SO_PEERCRED on our connected probe names the process that called
+// listen(); if that process is gone, nobody will ever accept: the socket is
+// stale. (A pid reused since is taken for alive: refusing to start is the
+// safe mistake.)
+bool listener_is_alive(int fd) {
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.pid <= 0) return true;
+    return ::kill(cred.pid, 0) == 0 || errno != ESRCH;
+}
 
 // The supplementary groups the peer had when it connected. Not read from
 // /proc/<pid>/status when the kernel lacks SO_PEERGROUPS: that is the
@@ -169,8 +184,9 @@ void ControlServer::prepare_path() {
     stream_protocol::socket probe(io_);
     std::error_code ec;
     probe.connect(stream_protocol::endpoint(path), ec);  // local connect does not block
-    if (!ec) throw std::runtime_error("another ganesha-had is live on " + path);
-    if (ec != asio::error::connection_refused)
+    if (!ec && listener_is_alive(probe.native_handle()))
+        throw std::runtime_error("another ganesha-had is live on " + path);
+    if (ec && ec != asio::error::connection_refused)
         throw std::runtime_error("cannot check control socket " + path + ": " + ec.message());
     if (::unlink(path.c_str()) != 0 && errno != ENOENT)
         throw std::runtime_error("cannot remove stale control socket " + path + ": " + std::strerror(errno));

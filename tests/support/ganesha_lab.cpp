@@ -307,17 +307,23 @@ bool process_listens_on(pid_t pid, std::uint16_t port) {
     return false;
 }
 
-bool unix_socket_accepts(const std::string& path) {
+bool unix_socket_accepts(const std::string& path) { return unix_socket_listener(path).has_value(); }
+
+std::optional<pid_t> unix_socket_listener(const std::string& path) {
     sockaddr_un addr{};
-    if (path.size() >= sizeof addr.sun_path) return false;
+    if (path.size() >= sizeof addr.sun_path) return std::nullopt;
     addr.sun_family = AF_UNIX;
     std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
     Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (fd.get() < 0) return false;
+    if (fd.get() < 0) return std::nullopt;
     for (;;) {
-        if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return true;
-        if (errno != EINTR) return false;
+        if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) break;
+        if (errno != EINTR) return std::nullopt;
     }
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return std::nullopt;
+    return cred.pid;
 }
 
 // ---------------------------------------------------------------- TempDir
@@ -694,7 +700,8 @@ void Had::start(milliseconds deadline) {
     proc_.spawn(argv, options_.env, log_);
     const std::string& sock = options_.socket;
     const bool up = wait_until(
-        [&] { return !proc_.running() || (fs::exists(sock) && unix_socket_accepts(sock)); }, deadline);
+        // Its own listener: a killed predecessor's can linger (see unix_socket_listener).
+        [&] { return !proc_.running() || (fs::exists(sock) && unix_socket_listener(sock) == pid()); }, deadline);
     if (!up || !proc_.running()) {
         const auto status = proc_.stop();
         throw std::runtime_error("ganesha-had did not open " + sock +

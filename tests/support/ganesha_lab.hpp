@@ -54,6 +54,11 @@ bool rpc_null(const std::string& host, std::uint16_t port, std::uint32_t program
 bool process_listens_on(pid_t pid, std::uint16_t port);
 // True if the AF_UNIX stream socket at path accepts a connect() (closed at once).
 bool unix_socket_accepts(const std::string& path);
+// The pid that called listen() on the AF_UNIX stream socket at path
+// (SO_PEERCRED of a connection to it), if it accepts a connect(). A
+// listener can outlive the process that made it (a child holds a copy):
+// "accepts" alone does not say who answers.
+std::optional<pid_t> unix_socket_listener(const std::string& path);
 
 // CLOCK_MONOTONIC in ns: the clock of the daemons' event stamps
 // ("monotonic_ns"), so a test's fault time and a daemon's reaction compare.

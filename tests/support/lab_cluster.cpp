@@ -1,8 +1,10 @@
 #include "tests/support/lab_cluster.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -132,6 +134,22 @@ bool process_alive(pid_t pid) {
     const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
     const auto close = stat.rfind(')');
     return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
+}
+
+bool wait_process_exited(pid_t pid, std::chrono::milliseconds deadline) {
+    if (pid <= 0) return true;
+    const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (fd < 0) return errno == ESRCH;
+    pollfd p{fd, POLLIN, 0};
+    const auto until = std::chrono::steady_clock::now() + deadline;
+    int n = 0;
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+        n = ::poll(&p, 1, static_cast<int>(std::max<long long>(0, left.count())));
+        if (n >= 0 || errno != EINTR || left.count() <= 0) break;
+    }
+    ::close(fd);
+    return n > 0;
 }
 
 bool holds_address(pid_t pid, const std::string& ip) {

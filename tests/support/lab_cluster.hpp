@@ -66,6 +66,13 @@ private:
 // linger as one for a moment).
 bool process_alive(pid_t pid);
 
+// Waits until every thread of `pid` has exited (a pidfd turns readable),
+// true if it has by the deadline or the pid is gone. Stricter than
+// !process_alive: a multi-threaded process (ganesha.nfsd) is a zombie as
+// soon as its main thread exits, while the other threads still hold its
+// descriptors, its listening sockets too, for a few milliseconds more.
+bool wait_process_exited(pid_t pid, std::chrono::milliseconds deadline);
+
 // Whether `ip` is a local address in the network namespace of process `pid`
 // (/proc/PID/net/fib_trie).
 bool holds_address(pid_t pid, const std::string& ip);

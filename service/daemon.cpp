@@ -589,7 +589,8 @@ void Daemon::register_commands() {
                   });
     registry_.add("failover", "move this node's VIP away as if its nfsd had failed", true,
                   [this](const Request&, const Caller&) {
-                      return pipeline_answer(failover_.local_down("operator request"), "failover");
+                      return pipeline_answer(failover_.local_down("operator request", nfsd_healthy_ == false),
+                                             "failover");
                   });
     registry_.add("actions", "running, queued and recent pipelines with step outcomes; arguments: id", false,
                   [this](const Request& request, const Caller&) {

@@ -77,22 +77,44 @@ void Failover::confirm_grace(const std::string& from) {
 // ganesha-active goes (no client reaches the survivor before the locks are
 // free). A fence that fails ends the pipeline there: the VIP stays rather
 // than move to a server that would refuse its clients' reclaims.
-std::vector<Step> Failover::going_away_steps(bool failing) {
+// With peer heartbeats a failing node keeps grace-active. Its takers hear
+// "nfsd down" in its heartbeat at once and enter grace from that; clearing
+// grace-active would only stop this node's nfs-grace instance, whose pre-
+// and post-stop notifications on every node (answered "not sent" or
+// "already in grace") then ran in the same Pacemaker transitions as the
+// VIP's move: the DC dispatched them between the trigger's stop and start
+// and before the VIP's start (lab DC logs: 0.25 s of a 3-node failover, one
+// notification more per node), and the clearing itself was one more CIB
+// change, and one more aborted transition, before ganesha-active's. Without
+// heartbeats those notifications are how the survivors learn of the
+// failure, so grace-active goes first, as in GlusterFS. A drain keeps the
+// GlusterFS order either way (no client is waiting on it).
+// An operator's `failover` of a healthy nfsd is not in the heartbeats: there
+// the notifications are still how the taker hears of it.
+bool Failover::keeps_grace_active(bool nfsd_down) const { return nfsd_down && config_.heartbeat.enabled(); }
+
+std::vector<Step> Failover::going_away_steps(bool failing, bool nfsd_down) {
     const std::string& node = config_.node;
-    std::vector<Step> steps{
-        bounded(pacemaker_.delete_attribute(node, config_.grace_active_attr), config_),
-        wait_for_survivors(),
-    };
+    const bool keep_grace = keeps_grace_active(failing && nfsd_down);
+    std::vector<Step> steps;
+    if (!keep_grace)
+        steps.push_back(bounded(pacemaker_.delete_attribute(node, config_.grace_active_attr), config_));
+    steps.push_back(wait_for_survivors());
     if (failing && fence_)
         if (auto fence = fence_->step()) steps.push_back(std::move(*fence));
     steps.push_back(bounded(pacemaker_.delete_attribute(node, config_.ganesha_active_attr), config_));
     if (failing) steps.push_back(bounded(pacemaker_.create_trigger(node + "-dead_ip-1"), config_));
+    // Last, and a no-op when it is already 1 (attrd writes no change): puts
+    // it back where it went missing (a restart of Pacemaker or of this
+    // daemon while the nfsd was down), so reconcile finds what it expects.
+    if (keep_grace)
+        steps.push_back(bounded(pacemaker_.set_attribute(node, config_.grace_active_attr, "1"), config_));
     return steps;
 }
 
-std::uint64_t Failover::local_down(const std::string& why) {
+std::uint64_t Failover::local_down(const std::string& why, bool nfsd_down) {
     (void)why;  // recorded by the caller's event; the pipeline name says enough
-    return runner_.submit({"nfsd-down", config_.node, going_away_steps(true)});
+    return runner_.submit({"nfsd-down", config_.node, going_away_steps(true, nfsd_down)});
 }
 
 std::uint64_t Failover::local_up(const std::string& why) {
@@ -107,7 +129,7 @@ std::uint64_t Failover::local_up(const std::string& why) {
 
 std::uint64_t Failover::drain(std::vector<Step> first) {
     drained_ = true;
-    for (auto& step : going_away_steps(false)) first.push_back(std::move(step));
+    for (auto& step : going_away_steps(false, false)) first.push_back(std::move(step));
     return runner_.submit({"drain", config_.node, std::move(first)});
 }
 
@@ -152,22 +174,23 @@ void Failover::reconcile(bool nfsd_healthy, std::function<void(Reconciled)> done
     }
     const bool serving = nfsd_healthy && !drained_;
     const std::string want = serving ? "1" : "";
+    const std::string want_grace = serving || keeps_grace_active(!nfsd_healthy && !drained_) ? "1" : "";
     std::weak_ptr<bool> alive = alive_;
     pacemaker_.query_attribute(config_.node, config_.ganesha_active_attr,
-        [this, alive, serving, want, done](StepResult error, const std::string& active) {
+        [this, alive, serving, want, want_grace, done](StepResult error, const std::string& active) {
             if (alive.expired()) return;
             if (error.error) {  // no cluster (yet): the caller checks again soon
                 if (done) done(Reconciled::no_cluster);
                 return;
             }
             pacemaker_.query_attribute(config_.node, config_.grace_active_attr,
-                [this, alive, serving, want, active, done](StepResult error2, const std::string& grace) {
+                [this, alive, serving, want, want_grace, active, done](StepResult error2, const std::string& grace) {
                     if (alive.expired()) return;
                     if (error2.error) {
                         if (done) done(Reconciled::no_cluster);
                         return;
                     }
-                    if (active == want && grace == want) {
+                    if (active == want && grace == want_grace) {
                         if (done) done(Reconciled::in_sync);
                         return;
                     }

@@ -24,12 +24,16 @@ public:
              GraceSteps* grace, NfsdFence* fence = nullptr);
     ~Failover();
 
-    // Local nfsd down: clear grace-active, wait for the survivors' grace
+    // Local nfsd down: clear grace-active (only without peer heartbeats:
+    // with them it stays, and is set again at the end if it went missing),
+    // wait for the survivors' grace
     // (ended early by confirm_grace(), at most HA_GRACE_DELAY), fence a hung
     // nfsd (its locks must be free before the clients reclaim elsewhere; a
     // fence that fails stops the pipeline here, the VIP stays), clear
     // ganesha-active (Pacemaker moves the VIP), create the trigger.
-    std::uint64_t local_down(const std::string& why);
+    // `nfsd_down`: false for an operator's failover of a healthy nfsd (the
+    // heartbeats do not tell the takers of it).
+    std::uint64_t local_down(const std::string& why, bool nfsd_down = true);
     // Local nfsd healthy again: grace-active=1, ganesha-active=1, delete the
     // trigger: the VIP fails back.
     std::uint64_t local_up(const std::string& why);
@@ -64,7 +68,8 @@ public:
     void update(const Config& config) { config_ = config; }
 
 private:
-    std::vector<Step> going_away_steps(bool failing);
+    std::vector<Step> going_away_steps(bool failing, bool nfsd_down);
+    bool keeps_grace_active(bool nfsd_down) const;
     Step wait_for_survivors();
 
     Config config_;

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "tests/support/fake_clock.hpp"
 #include "tests/support/scripted_killer.hpp"
 
@@ -64,6 +66,70 @@ TEST_F(FailoverTest, DownClearsGraceWaitsThenGivesUpTheVipAndCreatesTheTrigger) 
     clock.advance(1ms);
     EXPECT_EQ(changes(), (std::vector<std::string>{"grace-active -D", "ganesha-active -D", "cibadmin -C"}));
     EXPECT_EQ(pipelines.record(id)->state, PipelineState::succeeded);
+}
+
+// With peer heartbeats the takers learn of the failure from the heartbeat:
+// grace-active stays (clearing it would stop this node's nfs-grace instance,
+// and its notifications on every node would run beside the VIP's move).
+TEST_F(FailoverTest, WithPeerHeartbeatsDownKeepsGraceActiveAndStillWaitsBeforeGivingUpTheVip) {
+    config.heartbeat.key_file = "/etc/ganesha/ha-heartbeat.key";
+    failover.update(config);
+    runner.values["grace-active"] = "1";
+    const auto id = failover.local_down("test");
+    EXPECT_EQ(changes(), (std::vector<std::string>{}));
+    clock.advance(4999ms);
+    EXPECT_EQ(changes(), (std::vector<std::string>{})) << "ganesha-active cleared before the taker had time for grace";
+    clock.advance(1ms);
+    EXPECT_EQ(changes(), (std::vector<std::string>{"ganesha-active -D", "cibadmin -C", "grace-active -U 1"}));
+    EXPECT_EQ(pipelines.record(id)->state, PipelineState::succeeded);
+    EXPECT_EQ(runner.values["grace-active"], "1");
+}
+
+// An operator's failover of a healthy nfsd is not in the heartbeats: the
+// grace clone's notifications are how the taker hears of it.
+TEST_F(FailoverTest, WithPeerHeartbeatsAFailoverOfAHealthyNfsdStillClearsGraceActiveFirst) {
+    config.heartbeat.key_file = "/etc/ganesha/ha-heartbeat.key";
+    failover.update(config);
+    failover.local_down("operator request", false);
+    EXPECT_EQ(changes(), (std::vector<std::string>{"grace-active -D"}));
+    clock.advance(5000ms);
+    EXPECT_EQ(changes(), (std::vector<std::string>{"grace-active -D", "ganesha-active -D", "cibadmin -C"}));
+}
+
+TEST_F(FailoverTest, WithPeerHeartbeatsADrainStillClearsGraceActiveFirst) {
+    config.heartbeat.key_file = "/etc/ganesha/ha-heartbeat.key";
+    failover.update(config);
+    failover.drain();
+    EXPECT_EQ(changes(), (std::vector<std::string>{"grace-active -D"}));
+    clock.advance(5000ms);
+    EXPECT_EQ(changes(), (std::vector<std::string>{"grace-active -D", "ganesha-active -D"}));
+}
+
+// What reconcile expects of a node whose nfsd is down: ganesha-active gone,
+// and grace-active gone too unless peer heartbeats keep it.
+TEST_F(FailoverTest, ReconcileOfAFailedNodeExpectsGraceActiveOnlyWithPeerHeartbeats) {
+    runner.values["ganesha-active"] = "";
+    runner.values["grace-active"] = "1";
+    std::optional<Failover::Reconciled> result;
+    failover.reconcile(false, [&](Failover::Reconciled r) { result = r; });
+    EXPECT_EQ(result, Failover::Reconciled::started) << "without heartbeats grace-active=1 is out of place";
+
+    clock.advance(5000ms);  // that nfsd-down pipeline ends
+    runner.calls.clear();
+    runner.values["grace-active"] = "1";
+    config.heartbeat.key_file = "/etc/ganesha/ha-heartbeat.key";
+    failover.update(config);
+    result.reset();
+    failover.reconcile(false, [&](Failover::Reconciled r) { result = r; });
+    EXPECT_EQ(result, Failover::Reconciled::in_sync);
+    EXPECT_EQ(changes(), (std::vector<std::string>{}));
+
+    runner.values.erase("grace-active");  // Pacemaker restarted: the transient attribute is gone
+    result.reset();
+    failover.reconcile(false, [&](Failover::Reconciled r) { result = r; });
+    EXPECT_EQ(result, Failover::Reconciled::started);
+    clock.advance(5000ms);
+    EXPECT_EQ(runner.values["grace-active"], "1");
 }
 
 TEST_F(FailoverTest, AConfirmationEndsTheWaitEarly) {

@@ -38,6 +38,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -226,7 +227,9 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    g_lab.emplace(std::string(argv[1]) + "/..", argv[1]);
+    // Absolute: the kernel client's guest runs the workload from this path.
+    const std::string build = std::filesystem::absolute(argv[1]).lexically_normal().string();
+    g_lab.emplace(build + "/..", build);
     std::srand(static_cast<unsigned>(now_ns()));
 
     if (nodes < 3 || nodes > 8) {

@@ -470,21 +470,31 @@ bool Process::running() {
     return !reap(false);
 }
 
+std::optional<bool> pidfd_wait_exit(pid_t pid, milliseconds deadline) {
+    const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (fd < 0) {
+        if (errno == ESRCH) return true;
+        return std::nullopt;
+    }
+    pollfd p{fd, POLLIN, 0};
+    const auto until = std::chrono::steady_clock::now() + deadline;
+    int n = 0;
+    for (;;) {
+        const auto left = std::chrono::duration_cast<milliseconds>(until - std::chrono::steady_clock::now());
+        n = ::poll(&p, 1, static_cast<int>(std::max<long long>(0, left.count())));
+        if (n > 0 || left.count() <= 0 || (n < 0 && errno != EINTR)) break;
+    }
+    ::close(fd);
+    return n > 0;
+}
+
 int Process::wait_exit(milliseconds deadline) {
     if (pid_ < 0) throw std::logic_error("Process::wait_exit: never started");
     if (!running()) return *status_;
     // Wait on a pidfd, not a polling loop: benchmarks time CLI calls with
     // this, and a 10 ms poll would be most of what they measure.
-    const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
-    if (fd >= 0) {
-        pollfd p{fd, POLLIN, 0};
-        const auto until = std::chrono::steady_clock::now() + deadline;
-        for (;;) {
-            const auto left = std::chrono::duration_cast<milliseconds>(until - std::chrono::steady_clock::now());
-            const int n = ::poll(&p, 1, static_cast<int>(std::max<long long>(0, left.count())));
-            if (n != 0 || left.count() <= 0) break;
-        }
-        ::close(fd);
+    const auto until = std::chrono::steady_clock::now() + deadline;
+    if (pidfd_wait_exit(pid_, deadline)) {
         if (!running()) return *status_;
         if (std::chrono::steady_clock::now() >= until) return kTimedOut;
     }

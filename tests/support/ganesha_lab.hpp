@@ -37,6 +37,11 @@ inline constexpr int kTimedOut = std::numeric_limits<int>::min();
 bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds deadline,
                 std::chrono::milliseconds interval = std::chrono::milliseconds(15));
 
+// Waits on a pidfd of `pid` (readable once every thread of it has exited),
+// at most `deadline`: true when it has exited (or there is no such process),
+// false at the deadline, nullopt when no pidfd can be had for it.
+std::optional<bool> pidfd_wait_exit(pid_t pid, std::chrono::milliseconds deadline);
+
 // Writes (truncates) the file; returns path. Throws std::system_error.
 std::string write_file(const std::string& path, const std::string& content);
 // The whole file; "" when it does not exist. Throws std::system_error on other errors.

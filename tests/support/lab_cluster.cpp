@@ -138,18 +138,7 @@ bool process_alive(pid_t pid) {
 
 bool wait_process_exited(pid_t pid, std::chrono::milliseconds deadline) {
     if (pid <= 0) return true;
-    const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    if (fd < 0) return errno == ESRCH;
-    pollfd p{fd, POLLIN, 0};
-    const auto until = std::chrono::steady_clock::now() + deadline;
-    int n = 0;
-    for (;;) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-        n = ::poll(&p, 1, static_cast<int>(std::max<long long>(0, left.count())));
-        if (n >= 0 || errno != EINTR || left.count() <= 0) break;
-    }
-    ::close(fd);
-    return n > 0;
+    return pidfd_wait_exit(pid, deadline).value_or(false);
 }
 
 bool holds_address(pid_t pid, const std::string& ip) {

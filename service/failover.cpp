@@ -72,11 +72,6 @@ void Failover::confirm_grace(const std::string& from) {
     waiter_->finish(StepResult::ok("grace confirmed by " + from));
 }
 
-// The fence sits after the survivors hold grace (the kill frees the locks
-// only once a survivor can let their owners reclaim them) and before
-// ganesha-active goes (no client reaches the survivor before the locks are
-// free). A fence that fails ends the pipeline there: the VIP stays rather
-// than move to a server that would refuse its clients' reclaims.
 // With peer heartbeats a failing node keeps grace-active. Its takers hear
 // "nfsd down" in its heartbeat at once and enter grace from that; clearing
 // grace-active would only stop this node's nfs-grace instance, whose pre-
@@ -93,6 +88,11 @@ void Failover::confirm_grace(const std::string& from) {
 // the notifications are still how the taker hears of it.
 bool Failover::keeps_grace_active(bool nfsd_down) const { return nfsd_down && config_.heartbeat.enabled(); }
 
+// The fence sits after the survivors hold grace (the kill frees the locks
+// only once a survivor can let their owners reclaim them) and before
+// ganesha-active goes (no client reaches the survivor before the locks are
+// free). A fence that fails ends the pipeline there: the VIP stays rather
+// than move to a server that would refuse its clients' reclaims.
 std::vector<Step> Failover::going_away_steps(bool failing, bool nfsd_down) {
     const std::string& node = config_.node;
     const bool keep_grace = keeps_grace_active(failing && nfsd_down);

@@ -146,6 +146,7 @@ private:
     void stop_client_steering();
     FirewallState wanted_firewall() const;
     void apply_firewall(bool only_if_different);
+    std::optional<std::string> fence_may_go() const;
     void scan_connections();
     void on_peer_connections(const std::string& node, const std::vector<ClientConnection>& list);
     void on_local_address(const AddedAddress& added);
@@ -245,6 +246,7 @@ private:
     std::optional<bool> nfsd_healthy_;  // last decided verdict, for edges
     std::unique_ptr<Timer> reconcile_timer_;
     std::unique_ptr<NfsFirewall> firewall_;
+    bool firewall_failed_ = false;  // the last nft run failed
     std::shared_ptr<LocalAddressWatch> addresses_;  // null: HA_CLIENT_TICKLE=no or no rtnetlink
     std::unique_ptr<Timer> scan_timer_;
     std::error_code scan_error_;

@@ -52,6 +52,8 @@ void Daemon::build_client_steering() {
     firewall_ = std::make_unique<NfsFirewall>(runner_, config_.clients.nft, config_.nfsd_address.port,
                                               config_.action_timeout);
     firewall_->on_done([this](const FirewallState& state, const ChildResult& result) {
+        firewall_failed_ = !result.ok();
+        failover_.drop_changed();  // a fence may be waiting for this table
         if (result.ok()) {
             metrics_.client_drop(state.present && state.leaving);
             log::info(std::string("nft table ganesha_ha ") +
@@ -65,6 +67,21 @@ void Daemon::build_client_steering() {
         if (!stopping_) schedule_reconcile(kFirewallRetry);
     });
     scan_timer_ = clock_.make_timer();
+    failover_.set_drop_check([this] { return fence_may_go(); });
+}
+
+// Whether a fence may kill the hung nfsd now: not before the table drops
+// what it sends (its FIN would reach the clients), unless none is wanted or
+// nft failed (then a warning is already in the log).
+std::optional<std::string> Daemon::fence_may_go() const {
+    if (!config_.clients.drop) return "HA_CLIENT_DROP is off";
+    const FirewallState want = wanted_firewall();
+    if (!want.leaving) return "the nfsd is not judged down: no drop wanted";
+    if (!want.drop_outgoing) return "HA_CLIENT_TICKLE is off: the server's packets are not dropped";
+    const auto& applied = firewall_->applied();
+    if (applied && applied->leaving && applied->drop_outgoing && applied->vips == want.vips) return "in place";
+    if (firewall_failed_ && !firewall_->busy()) return "nft failed: fencing without the drop table";
+    return std::nullopt;
 }
 
 // The table's wanted state: present when HA_CLIENT_DROP is on and the daemon

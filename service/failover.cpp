@@ -2,13 +2,15 @@
 
 namespace gha {
 
-// The one wait in the failover path. It ends as soon as a confirmation
-// arrives; HA_GRACE_DELAY bounds it when none can be had.
+// A wait in the failover path: it ends as soon as its condition holds
+// (asked when the step starts and at every notice), at its bound otherwise.
+// Two: the takers' grace (HA_GRACE_DELAY bounds it when no confirmation can
+// be had) and the drop table before a fence.
 struct Failover::Waiter {
     std::unique_ptr<Timer> timer;
     StepDone done;
-    std::function<std::optional<std::string>()> check;
-    std::function<std::string()> pending;
+    std::function<std::optional<std::string>()> check;  // why the wait may end now; nullopt: go on waiting
+    std::function<std::string()> at_bound;              // the record when the bound ends it
     void finish(StepResult result) {
         if (!done) return;
         auto d = std::move(done);
@@ -16,17 +18,45 @@ struct Failover::Waiter {
         timer->cancel();
         d(std::move(result));
     }
+    // Asks the check again: a condition that holds now ends the wait.
+    void poll() {
+        if (done && check)
+            if (auto why = check()) finish(StepResult::ok(*why));
+    }
+    // The step: waits for the check at most `bound`; the step's own timeout
+    // is only a backstop.
+    static Step step(const std::shared_ptr<Waiter>& waiter, std::string name, std::chrono::milliseconds bound) {
+        Step step;
+        step.name = std::move(name);
+        step.timeout = bound + std::chrono::seconds(5);
+        std::weak_ptr<Waiter> weak = waiter;
+        step.run = [weak, bound](StepDone done) {
+            auto w = weak.lock();
+            if (!w) return;
+            w->finish({std::make_error_code(std::errc::operation_canceled), "superseded by a newer wait"});
+            w->done = std::move(done);
+            w->timer->async_wait_for(bound, [weak](std::error_code ec) {
+                auto self = weak.lock();
+                if (ec || !self) return;
+                self->finish(StepResult::ok(self->at_bound ? self->at_bound() : std::string("waited")));
+            });
+            w->poll();
+        };
+        return step;
+    }
 };
 
 Failover::Failover(const Config& config, Clock& clock, PipelineRunner& runner,
                    PacemakerActions& pacemaker, GraceSteps* grace, NfsdFence* fence)
     : config_(config), clock_(clock), runner_(runner), pacemaker_(pacemaker), grace_(grace), fence_(fence),
-      waiter_(std::make_shared<Waiter>()) {
+      waiter_(std::make_shared<Waiter>()), drop_waiter_(std::make_shared<Waiter>()) {
     waiter_->timer = clock_.make_timer();
+    drop_waiter_->timer = clock_.make_timer();
 }
 
 Failover::~Failover() {
     waiter_->done = nullptr;
+    drop_waiter_->done = nullptr;
     *alive_ = false;
 }
 
@@ -38,34 +68,45 @@ static Step bounded(Step step, const Config& config) {
 }
 
 Step Failover::wait_for_survivors() {
-    Step step;
-    step.name = "wait for the takers' grace";
-    // Generous: the wait bounds itself; the step timeout is only a backstop.
-    step.timeout = config_.grace_delay + std::chrono::seconds(5);
-    std::weak_ptr<Waiter> weak = waiter_;
     const auto delay = config_.grace_delay;
-    step.run = [weak, delay](StepDone done) {
-        auto waiter = weak.lock();
-        if (!waiter) return;
-        waiter->finish({std::make_error_code(std::errc::operation_canceled), "superseded by a newer wait"});
-        waiter->done = std::move(done);
-        waiter->timer->async_wait_for(delay, [weak, delay](std::error_code ec) {
-            auto w = weak.lock();
-            if (ec || !w) return;
-            const std::string missing = w->pending ? w->pending() : std::string();
-            w->finish(StepResult::ok("no confirmation" + (missing.empty() ? "" : " from " + missing) +
-                                     "; waited HA_GRACE_DELAY " + std::to_string(delay.count()) + " ms"));
-        });
-        if (waiter->check)
-            if (auto who = waiter->check()) waiter->finish(StepResult::ok("grace confirmed by " + *who));
+    waiter_->at_bound = [this, delay] {  // the waiter lives no longer than this
+        const std::string missing = pending_ ? pending_() : std::string();
+        return "no confirmation" + (missing.empty() ? "" : " from " + missing) + "; waited HA_GRACE_DELAY " +
+               std::to_string(delay.count()) + " ms";
     };
-    return step;
+    return Waiter::step(waiter_, "wait for the takers' grace", delay);
 }
+
+// The fence must not close the hung server's client connections: its FIN or
+// RST would reach them, they would reconnect at once to the VIP still here
+// (dropped) and, once it moved, wait for their SYN back-off (1 s) where a
+// tickle would have reset them at once. The daemon applies the drop table
+// at the verdict (one nft child, tens of ms), so this wait is usually over
+// when it starts; it was not once the takers' grace came within 3 ms of the
+// verdict (CI, the hang test: the client wrote again 1.6 s after the VIP
+// moved). Bounded by nft's own timeout: a fence matters more than a client's
+// second, so a table that never comes does not stop it.
+Step Failover::wait_for_drop() {
+    const auto bound = config_.action_timeout;
+    drop_waiter_->at_bound = [bound] {
+        return "not confirmed within " + std::to_string(bound.count()) + " ms; fencing without it";
+    };
+    return Waiter::step(drop_waiter_, "wait for the drop table", bound);
+}
+
+void Failover::set_drop_check(std::function<std::optional<std::string>()> check) {
+    drop_waiter_->check = std::move(check);
+}
+
+void Failover::drop_changed() { drop_waiter_->poll(); }
 
 void Failover::set_confirmation_check(std::function<std::optional<std::string>()> check,
                                       std::function<std::string()> pending) {
-    waiter_->check = std::move(check);
-    waiter_->pending = std::move(pending);
+    waiter_->check = [check = std::move(check)]() -> std::optional<std::string> {
+        if (auto who = check ? check() : std::nullopt) return "grace confirmed by " + *who;
+        return std::nullopt;
+    };
+    pending_ = std::move(pending);
 }
 
 void Failover::confirm_grace(const std::string& from) {
@@ -101,7 +142,10 @@ std::vector<Step> Failover::going_away_steps(bool failing, bool nfsd_down) {
         steps.push_back(bounded(pacemaker_.delete_attribute(node, config_.grace_active_attr), config_));
     steps.push_back(wait_for_survivors());
     if (failing && fence_)
-        if (auto fence = fence_->step()) steps.push_back(std::move(*fence));
+        if (auto fence = fence_->step()) {
+            if (drop_waiter_->check) steps.push_back(wait_for_drop());
+            steps.push_back(std::move(*fence));
+        }
     steps.push_back(bounded(pacemaker_.delete_attribute(node, config_.ganesha_active_attr), config_));
     if (failing) steps.push_back(bounded(pacemaker_.create_trigger(node + "-dead_ip-1"), config_));
     // Last, and a no-op when it is already 1 (attrd writes no change): puts

@@ -27,7 +27,8 @@ public:
     // Local nfsd down: clear grace-active (only without peer heartbeats:
     // with them it stays, and is set again at the end if it went missing),
     // wait for the survivors' grace
-    // (ended early by confirm_grace(), at most HA_GRACE_DELAY), fence a hung
+    // (ended early by confirm_grace(), at most HA_GRACE_DELAY), wait for the
+    // drop table (set_drop_check), fence a hung
     // nfsd (its locks must be free before the clients reclaim elsewhere; a
     // fence that fails stops the pipeline here, the VIP stays), clear
     // ganesha-active (Pacemaker moves the VIP), create the trigger.
@@ -57,6 +58,11 @@ public:
     // at HA_GRACE_DELAY without them.
     void set_confirmation_check(std::function<std::optional<std::string>()> check,
                                 std::function<std::string()> pending = nullptr);
+    // With a check, the fence waits for it (at most HA_ACTION_TIMEOUT): it
+    // returns why the fence may go on (the drop table is in place, or is not
+    // wanted, or nft failed), nullopt to wait. drop_changed() asks it again.
+    void set_drop_check(std::function<std::optional<std::string>()> check);
+    void drop_changed();
 
     // Compares this node's attributes with what its state calls for and runs
     // the matching pipeline when they differ: attributes are transient in
@@ -71,6 +77,7 @@ private:
     std::vector<Step> going_away_steps(bool failing, bool nfsd_down);
     bool keeps_grace_active(bool nfsd_down) const;
     Step wait_for_survivors();
+    Step wait_for_drop();
 
     Config config_;
     Clock& clock_;
@@ -80,7 +87,9 @@ private:
     NfsdFence* fence_;
     bool drained_ = false;
     struct Waiter;
-    std::shared_ptr<Waiter> waiter_;
+    std::shared_ptr<Waiter> waiter_;       // the takers' grace
+    std::shared_ptr<Waiter> drop_waiter_;  // the drop table, before a fence
+    std::function<std::string()> pending_;  // the takers not confirmed yet, for the record
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -260,6 +260,53 @@ TEST_F(FenceTest, AHungNfsdIsKilledAfterTheSurvivorsGraceAndBeforeTheVipIsReleas
     EXPECT_EQ(reports[0].outcome, FenceReport::Outcome::confirmed);
 }
 
+// The fence waits for the daemon's drop table (its check): a hung server's
+// FIN or RST must not reach its clients, or they reconnect to the VIP still
+// here and wait for their SYN back-off once it has moved.
+TEST_F(FenceTest, TheFenceWaitsForTheDropTable) {
+    std::optional<std::string> drop;  // nullopt: not in place yet
+    fenced().set_drop_check([&] { return drop; });
+    const auto id = fenced().local_down("rpc-null: timeout");
+    clock.advance(5000ms);
+    fenced().drop_changed();
+    EXPECT_TRUE(kill_log.empty()) << "killed before the drop table was in place";
+    clock.advance(100ms);
+    drop = "in place";
+    fenced().drop_changed();
+    ASSERT_EQ(kill_log, (std::vector<std::string>{"kill pidfd 17"}));
+    EXPECT_EQ(step(id, "wait for the drop table").detail, "in place");
+    clock.advance(30ms);
+    EXPECT_EQ(changes(), (std::vector<std::string>{"grace-active -D", "ganesha-active -D", "cibadmin -C"}));
+    std::vector<std::string> names;
+    const PipelineRecord done = *pipelines.record(id);
+    for (const auto& s : done.steps) names.push_back(s.name);
+    EXPECT_EQ(names, (std::vector<std::string>{"delete grace-active", "wait for the takers' grace",
+                                               "wait for the drop table", "fence ganesha.nfsd",
+                                               "delete ganesha-active", "create trigger node1-dead_ip-1"}));
+}
+
+TEST_F(FenceTest, ADropTableAlreadyInPlaceAddsNoWait) {
+    fenced().set_drop_check([] { return std::optional<std::string>("in place"); });
+    fenced().local_down("rpc-null: timeout");
+    clock.advance(5000ms);
+    EXPECT_EQ(kill_log, (std::vector<std::string>{"kill pidfd 17"}));
+}
+
+// nft hangs or the table never comes: the fence still happens (the locks
+// must be freed), HA_ACTION_TIMEOUT later, and the record says so.
+TEST_F(FenceTest, ADropTableThatNeverComesDelaysTheFenceByTheActionTimeoutAtMost) {
+    fenced().set_drop_check([] { return std::optional<std::string>(); });
+    const auto id = fenced().local_down("rpc-null: timeout");
+    clock.advance(5000ms + config.action_timeout - 1ms);
+    EXPECT_TRUE(kill_log.empty());
+    clock.advance(1ms);
+    EXPECT_EQ(kill_log, (std::vector<std::string>{"kill pidfd 17"}));
+    EXPECT_EQ(step(id, "wait for the drop table").detail,
+              "not confirmed within " + std::to_string(config.action_timeout.count()) + " ms; fencing without it");
+    clock.advance(30ms);
+    EXPECT_EQ(pipelines.record(id)->state, PipelineState::succeeded);
+}
+
 TEST_F(FenceTest, WithFenceNoneTheStepIsAbsent) {
     settings.mode = FenceMode::none;
     const auto id = fenced().local_down("test");

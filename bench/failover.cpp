@@ -70,6 +70,7 @@ struct Run {
     bool invariant = false;   // the taker in grace before the VIP came up there
     bool others_clear = false;  // no other survivor entered grace for it
     double bystander_stall = -1;
+    bool bystander_server_crashed = false;  // its figure is left out
     // --kernel-client
     double failover_stall = 0, failback_stall = 0;
     bool lock_kept = false;
@@ -200,6 +201,30 @@ bool restore(const std::string& scenario) {
            lab::wait_until([&] { return L.sees_peer_up(2, 1) && L.sees_peer_up(3, 1); }, 30s, 50ms);
 }
 
+// Nodes other than node1 whose ganesha.nfsd is gone: nothing the bench did
+// to them. Debian 12's ganesha 4.3 has segfaulted now and then on node3
+// when the bystander guest mounted again (dmesg: libganesha_nfsd.so.4.3
+// +0x96d0a); our daemon then moved VIP3 to node1, and every later run's
+// bystander went through node1's faults. Each such node is reported,
+// restarted and its VIP waited home.
+std::vector<int> crashed_bystanders() {
+    std::vector<int> out;
+    for (int n = 2; n <= g_lab->nodes(); ++n)
+        if (!lab::process_alive(g_lab->pid_of(n, "nfsd"))) out.push_back(n);
+    return out;
+}
+
+bool restart_crashed(const std::vector<int>& crashed) {
+    for (const int n : crashed) {
+        std::printf("  node%d's ganesha.nfsd died during the run (not a fault the bench made; see dmesg): "
+                    "restarted\n", n);
+        if (run_lab({"restart-nfsd", std::to_string(n)}) != 0) return false;
+    }
+    for (const int n : crashed)
+        if (!g_lab->wait_owner(vip_of(n), n, 60s)) return false;
+    return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -240,6 +265,7 @@ int main(int argc, char** argv) {
     if (!was_up && run_lab({"up", std::to_string(nodes)}, 400s) != 0) return 1;
     std::printf("lab: %d nodes\n", g_lab->nodes());
     int failures = 0;
+    int crashes = 0;  // ganesha.nfsd deaths on nodes the bench did not fault
     if (demo) {
         auto show = [] {
             auto r = lab::run_capture({g_lab->script(), "status"}, 20s);
@@ -319,15 +345,27 @@ int main(int argc, char** argv) {
                     ++failures;
                     break;
                 }
+                const std::vector<int> crashed = crashed_bystanders();
                 if (client) {
                     client->wait_writing_after(lab::wall_ms(), 40s);
                     const json k = client->stop();
                     if (r) kernel_outcome(*r, k, client->recovery_failures(), restored_at);
                     const json b = bystander->stop();
-                    if (r && b.is_object() && b["errors"].empty()) r->bystander_stall = b.value("max_stall_ms", 0.0);
-                    if (r)
+                    const bool node3_crashed = std::find(crashed.begin(), crashed.end(), 3) != crashed.end();
+                    if (r && b.is_object() && b["errors"].empty() && !node3_crashed)
+                        r->bystander_stall = b.value("max_stall_ms", 0.0);
+                    if (r) r->bystander_server_crashed = node3_crashed;
+                    if (r && node3_crashed)
+                        std::printf("  %-9s bystander on node3: left out (its server crashed)\n", "");
+                    else if (r)
                         std::printf("  %-9s bystander on node3: longest stall %6.0f ms (failover and fail-back)%s\n", "",
                                     r->bystander_stall, b.is_object() && b["errors"].empty() ? "" : "  ERRORS");
+                }
+                crashes += static_cast<int>(crashed.size());
+                if (!restart_crashed(crashed)) {
+                    std::fprintf(stderr, "failover: could not restart a crashed ganesha.nfsd\n");
+                    ++failures;
+                    break;
                 }
                 if (r) done.push_back(*r);
                 else ++failures;
@@ -358,13 +396,18 @@ int main(int argc, char** argv) {
                 row("kernel client: failover stall", fo);
                 row("kernel client: fail-back stall", fb);
                 Series by;
-                int bystander_ok = 0;
-                for (const auto& r : done)
+                int bystander_ok = 0, left_out = 0;
+                for (const auto& r : done) {
                     if (r.bystander_stall >= 0) by.add(r.bystander_stall), ++bystander_ok;
+                    left_out += r.bystander_server_crashed;
+                }
                 row("bystander on node3: longest stall", by);
-                if (bystander_ok != static_cast<int>(done.size())) {
+                if (left_out > 0)
+                    std::printf("%-10s %-34s %d of %zu runs\n", scenario.c_str(), "bystander left out: node3 crashed",
+                                left_out, done.size());
+                if (bystander_ok + left_out != static_cast<int>(done.size())) {
                     std::printf("%-10s %-34s %d of %zu runs\n", scenario.c_str(), "bystander without errors", bystander_ok,
-                                done.size());
+                                done.size() - static_cast<std::size_t>(left_out));
                     ++failures;
                 }
                 std::printf("%-10s %-34s %d of %zu runs\n", scenario.c_str(), "kernel client: lock and data kept", locks,
@@ -377,6 +420,8 @@ int main(int argc, char** argv) {
             if (kept != static_cast<int>(done.size()) || clear != static_cast<int>(done.size())) ++failures;
         }
     }
+    if (crashes > 0)
+        std::printf("\nganesha.nfsd died %d time(s) on a node the bench did not fault (restarted each time)\n", crashes);
     if (!was_up && !keep) run_lab({"down"});
     return failures == 0 ? 0 : 1;
 }

@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <cstring>
 #include <functional>
 #include <sstream>
 #include <thread>
@@ -47,6 +48,29 @@ void print_lines_with(const std::string& text, const char* prefix, std::initiali
             }
 }
 
+// Deaths of `node`'s ganesha.nfsd by a signal of its own making (SIGSEGV,
+// SIGABRT, SIGBUS), from its supervisor's log. Debian 12's ganesha 4.3
+// segfaults now and then under the bystander's create-lock-close cycle
+// (README, "A failed lab test"): nothing the product does causes or
+// prevents it; the product's part (the VIP moves) is what it always does.
+int nfsd_crashes(int node) {
+    std::istringstream in(lab::read_file(cluster().dir() + "/node" + std::to_string(node) + "/supervisor.log"));
+    int crashes = 0;
+    for (std::string line; std::getline(in, line);)
+        if (line.find("ganesha.nfsd exited:") != std::string::npos)
+            for (const char* sig : {" signal 11", " signal 6", " signal 7"})
+                if (line.size() >= std::strlen(sig) && line.compare(line.size() - std::strlen(sig), std::string::npos, sig) == 0)
+                    ++crashes;
+    return crashes;
+}
+
+// Whether `node`'s ganesha is in grace, from its log's last grace line.
+bool in_grace(int node) {
+    const std::string log = lab::read_file(cluster().dir() + "/node" + std::to_string(node) + "/ganesha.log");
+    const auto in = log.rfind("Now IN GRACE"), out = log.rfind("Now NOT IN GRACE");
+    return in != std::string::npos && (out == std::string::npos || in > out);
+}
+
 class ClientState : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
@@ -61,6 +85,10 @@ protected:
             ASSERT_TRUE(cluster().wait_owner(vip(n), n, 60s)) << vip(n) << " is not home";
             since_[n] = cluster().last_event(n);
         }
+        // Out of the grace an earlier test left (a fail-back's, a restarted
+        // server's): a client mounting now would wait for it.
+        for (int n = 1; n <= 3; ++n)
+            ASSERT_TRUE(lab::wait_until([&] { return !in_grace(n); }, 40s, 100ms)) << "node" << n << " stays in grace";
     }
     // Repairs whatever the scenario broke, even when it failed half-way.
     void TearDown() override {
@@ -157,6 +185,7 @@ protected:
                             std::chrono::milliseconds served_after_vip,
                             const std::function<void(long long vip_up)>& also = {},
                             const std::function<void()>& right_after_fault = {}) {
+        const int crashes_before = nfsd_crashes(3);
         lab::KernelClient client(cluster(), 1);
         ASSERT_TRUE(client.start(vip(1))) << client.why();
         // Booted after kc1 and stopped before it: a UML guest booting or
@@ -188,19 +217,28 @@ protected:
         ASSERT_TRUE(b.is_object()) << bystander.why();
         EXPECT_TRUE(b["errors"].empty()) << "node3's client got errors: " << b["errors"].dump();
         EXPECT_EQ(b.value("records_verified", -1), b.value("writes", 0)) << b.dump();
-        EXPECT_GT(b.value("writes", 0), 10) << b.dump();
         EXPECT_LT(b.value("started_ms", 0LL), fault_wall) << "the bystander started after the fault";
         RecordProperty("bystander_max_stall_ms", std::to_string(b.value("max_stall_ms", -1)));
         std::printf("    kc3 (node3's client, new file every 100 ms): %lld files, longest stall %lld ms; stalls: %s\n",
                     b.value("writes", 0LL), b.value("max_stall_ms", -1LL), b["stalls"].dump().c_str());
-        EXPECT_LE(b.value("max_stall_ms", 0LL), kBystanderStallBound.count())
-            << "node3's client waited " << b.value("max_stall_ms", 0LL) << " ms: " << b["stalls"].dump();
-        if (b.value("max_stall_ms", 0LL) > kBystanderStallBound.count())  // why: what node3's daemon saw and did
+        const bool node3_crashed = nfsd_crashes(3) > crashes_before;
+        if (node3_crashed) {
+            // Its client then waits for the crash's failover (VIP3 to node1,
+            // node1's grace for it): node3's failure, not node1's.
+            std::printf("    kc3: node3's ganesha.nfsd crashed by itself during the test (its supervisor saw a crash "
+                        "signal; dmesg names the segfault): the bystander's stall is not asserted\n");
+            RecordProperty("bystander_server_crashed", "1");
+        } else {
+            EXPECT_GT(b.value("writes", 0), 10) << b.dump();
+            EXPECT_LE(b.value("max_stall_ms", 0LL), kBystanderStallBound.count())
+                << "node3's client waited " << b.value("max_stall_ms", 0LL) << " ms: " << b["stalls"].dump();
+        }
+        if (!node3_crashed && b.value("max_stall_ms", 0LL) > kBystanderStallBound.count())  // why: what node3's daemon saw and did
             // All of it: once its own healthy ganesha.nfsd was fenced and VIP3 moved.
             for (const auto& e : cluster().events(3, since_[3]))
                 std::printf("    node3 %s %s: %s\n", e.value("type", "").c_str(), e.value("subject", "").c_str(),
                             e.value("message", "").c_str());
-        if (b.value("max_stall_ms", 0LL) > kBystanderStallBound.count()) {
+        if (!node3_crashed && b.value("max_stall_ms", 0LL) > kBystanderStallBound.count()) {
             // Whether node3's ganesha itself was in grace, or the client
             // waited on its own (reconnect back-off, a stalled guest).
             print_lines_with(lab::read_file(cluster().dir() + "/node3/ganesha.log"), "node3 ganesha", {"GRACE", "grace"});

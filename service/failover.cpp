@@ -129,6 +129,16 @@ void Failover::confirm_grace(const std::string& from) {
 // the notifications are still how the taker hears of it.
 bool Failover::keeps_grace_active(bool nfsd_down) const { return nfsd_down && config_.heartbeat.enabled(); }
 
+// GlusterFS's marker of a failed node, `<node>-dead_ip-1` (a Dummy
+// primitive), is made only without peer heartbeats. No agent of ours reads
+// it; the heartbeats and `grace-for-<node>` say which node's clients are
+// reclaiming, and where. It is a configuration change in the middle of the
+// VIP's move: it aborted that transition, the new primitive was probed on
+// every node beside the VIP's stop, and at fail-back the removal of its
+// history aborted the transition once per node (8-node lab, DC log: the VIP
+// stop started 0.58 s later, and the fail-back took 2.6 s of transitions).
+bool Failover::marks_dead_ip() const { return !config_.heartbeat.enabled(); }
+
 // The fence sits after the survivors hold grace (the kill frees the locks
 // only once a survivor can let their owners reclaim them) and before
 // ganesha-active goes (no client reaches the survivor before the locks are
@@ -147,7 +157,7 @@ std::vector<Step> Failover::going_away_steps(bool failing, bool nfsd_down) {
             steps.push_back(std::move(*fence));
         }
     steps.push_back(bounded(pacemaker_.delete_attribute(node, config_.ganesha_active_attr), config_));
-    if (failing) steps.push_back(bounded(pacemaker_.create_trigger(node + "-dead_ip-1"), config_));
+    if (failing && marks_dead_ip()) steps.push_back(bounded(pacemaker_.create_trigger(node + "-dead_ip-1"), config_));
     // Last, and a no-op when it is already 1 (attrd writes no change): puts
     // it back where it went missing (a restart of Pacemaker or of this
     // daemon while the nfsd was down), so reconcile finds what it expects.

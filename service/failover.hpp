@@ -76,6 +76,7 @@ public:
 private:
     std::vector<Step> going_away_steps(bool failing, bool nfsd_down);
     bool keeps_grace_active(bool nfsd_down) const;
+    bool marks_dead_ip() const;
     Step wait_for_survivors();
     Step wait_for_drop();
 

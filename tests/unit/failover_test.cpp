@@ -80,7 +80,8 @@ TEST_F(FailoverTest, WithPeerHeartbeatsDownKeepsGraceActiveAndStillWaitsBeforeGi
     clock.advance(4999ms);
     EXPECT_EQ(changes(), (std::vector<std::string>{})) << "ganesha-active cleared before the taker had time for grace";
     clock.advance(1ms);
-    EXPECT_EQ(changes(), (std::vector<std::string>{"ganesha-active -D", "cibadmin -C", "grace-active -U 1"}));
+    EXPECT_EQ(changes(), (std::vector<std::string>{"ganesha-active -D", "grace-active -U 1"}))
+        << "no dead_ip marker with heartbeats: a configuration change in the middle of the VIP's move";
     EXPECT_EQ(pipelines.record(id)->state, PipelineState::succeeded);
     EXPECT_EQ(runner.values["grace-active"], "1");
 }
@@ -93,7 +94,7 @@ TEST_F(FailoverTest, WithPeerHeartbeatsAFailoverOfAHealthyNfsdStillClearsGraceAc
     failover.local_down("operator request", false);
     EXPECT_EQ(changes(), (std::vector<std::string>{"grace-active -D"}));
     clock.advance(5000ms);
-    EXPECT_EQ(changes(), (std::vector<std::string>{"grace-active -D", "ganesha-active -D", "cibadmin -C"}));
+    EXPECT_EQ(changes(), (std::vector<std::string>{"grace-active -D", "ganesha-active -D"}));
 }
 
 TEST_F(FailoverTest, WithPeerHeartbeatsADrainStillClearsGraceActiveFirst) {

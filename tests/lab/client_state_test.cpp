@@ -64,13 +64,6 @@ int nfsd_crashes(int node) {
     return crashes;
 }
 
-// Whether `node`'s ganesha is in grace, from its log's last grace line.
-bool in_grace(int node) {
-    const std::string log = lab::read_file(cluster().dir() + "/node" + std::to_string(node) + "/ganesha.log");
-    const auto in = log.rfind("Now IN GRACE"), out = log.rfind("Now NOT IN GRACE");
-    return in != std::string::npos && (out == std::string::npos || in > out);
-}
-
 class ClientState : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
@@ -88,7 +81,7 @@ protected:
         // Out of the grace an earlier test left (a fail-back's, a restarted
         // server's): a client mounting now would wait for it.
         for (int n = 1; n <= 3; ++n)
-            ASSERT_TRUE(lab::wait_until([&] { return !in_grace(n); }, 40s, 100ms)) << "node" << n << " stays in grace";
+            ASSERT_TRUE(lab::wait_until([&] { return !cluster().in_grace(n); }, 40s, 100ms)) << "node" << n << " stays in grace";
     }
     // Repairs whatever the scenario broke, even when it failed half-way.
     void TearDown() override {

@@ -116,6 +116,12 @@ int LabCluster::owner_of(const std::string& vip) const {
     return owner;
 }
 
+bool LabCluster::in_grace(int node) const {
+    const std::string log = read_file(dir_ + "/node" + std::to_string(node) + "/ganesha.log");
+    const auto in = log.rfind("Now IN GRACE"), out = log.rfind("Now NOT IN GRACE");
+    return in != std::string::npos && (out == std::string::npos || in > out);
+}
+
 std::optional<long long> LabCluster::wait_owner(const std::string& vip, int node,
                                                 std::chrono::milliseconds deadline) const {
     std::optional<long long> seen;

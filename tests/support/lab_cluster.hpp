@@ -57,6 +57,8 @@ public:
     int owner_of(const std::string& vip) const;
     // Waits until `vip` is on `node`; the monotonic time it was first seen.
     std::optional<long long> wait_owner(const std::string& vip, int node, std::chrono::milliseconds deadline) const;
+    // Whether node's ganesha is in grace, from its log's last grace line.
+    bool in_grace(int node) const;
 
 private:
     std::string repo_, build_, dir_;

@@ -825,7 +825,8 @@ std::set<std::string> tagged_ids(pugi::xml_node configuration) {
     for (const pugi::xml_node t : xml::element_of(configuration).child("tags").children("tag"))
         if (xml::get(t, "id") == tag_id)
             for (const pugi::xml_node ref : t.children("obj_ref")) owned.insert(xml::get(ref, "id"));
-    return owned;
+    // The tag lists every VIP, not the VIP's own constraints (layout_tag).
+    return owned_ids(owned);
 }
 
 Plan plan_change(pugi::xml_node configuration, const Layout* desired, const std::set<std::string>& adopted) {

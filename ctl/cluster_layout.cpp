@@ -78,6 +78,17 @@ std::string resource_set(const std::string& id, const std::vector<std::string>& 
     return out + "</resource_set>";
 }
 
+// A node name as a POSIX extended regular expression matching only it
+// (host names: letters, digits, '-' and '.').
+std::string regex_literal(const std::string& name) {
+    std::string out;
+    for (const char c : name) {
+        if (std::string_view(".[]()*+?{}|^$\\").find(c) != std::string_view::npos) out += '\\';
+        out += c;
+    }
+    return out;
+}
+
 std::string order(const std::string& id, const std::string& first, const std::string& then, std::string_view kind) {
     return "<rsc_order id=\"" + escape(id) + "\" first=\"" + escape(first) + "\" then=\"" + escape(then) +
            "\" kind=\"" + std::string(kind) + "\"/>";
@@ -146,12 +157,14 @@ Layout build_layout(const Config& config, const LayoutOptions& options) {
         std::vector<std::pair<std::string, std::string>> params = {{"ip", vip},
                                                                    {"cidr_netmask", std::to_string(netmask)}};
         if (!options.nic.empty()) params.emplace_back("nic", options.nic);
+        // ganesha-ha-home: the node the readiness rule exempts (kNeedsGrace).
+        const std::vector<std::pair<std::string, std::string>> meta = {{"resource-stickiness", "0"},
+                                                                       {std::string(kHomeMeta), node}};
         add("resources", vip_id(node),
-            primitive(vip_id(node), "ocf", "heartbeat", "IPaddr2", params, {{"resource-stickiness", "0"}},
-                      {{"monitor", "10s", "20s"}}));
+            primitive(vip_id(node), "ocf", "heartbeat", "IPaddr2", params, meta, {{"monitor", "10s", "20s"}}));
         add("resources", trigger_id(node),
-            primitive(trigger_id(node), "ocf", "ganesha", "ganesha_handover", {{"ip", vip}},
-                      {{"resource-stickiness", "0"}}, {{"monitor", "10s", "20s"}}));
+            primitive(trigger_id(node), "ocf", "ganesha", "ganesha_handover", {{"ip", vip}}, meta,
+                      {{"monitor", "10s", "20s"}}));
     }
 
     const std::string grace(kGraceClone);
@@ -181,6 +194,30 @@ Layout build_layout(const Config& config, const LayoutOptions& options) {
     add("constraints", from_grace,
         "<rsc_order id=\"" + from_grace + "\" kind=\"Mandatory\">" + resource_set(from_grace + "-grace", {grace}) +
             resource_set(from_grace + "-vips", vips, false) + "</rsc_order>");
+    // Issue 11: a VIP (and its trigger, whose start takes the grace) may
+    // start only at home or where the node's daemon declared its ganesha in
+    // grace for the VIP's holder: whatever Pacemaker decides, the VIP cannot
+    // come up on a node whose ganesha would refuse its clients' reclaims or
+    // that took no grace for them. One constraint for every VIP (issue 15:
+    // one per VIP was 0.6 KB each): rsc-pattern captures the home's name,
+    // which names the attribute (grace-for-%1); the home comes from the
+    // resource's meta attribute (value-source). `ne` is also true where the
+    // attribute is not defined. Ids of nodes whose names start with a digit
+    // begin with '_', outside the capture: their own constraint.
+    for (const bool digit : {false, true}) {
+        std::string names;
+        for (const auto& node : nodes)
+            if ((id_base(node) != node) == digit) names += (names.empty() ? "" : "|") + regex_literal(node);
+        if (names.empty()) continue;
+        const std::string id = std::string(kNeedsGrace) + (digit ? "-digit-names" : ""), rule = id + "-rule";
+        add("constraints", id,
+            "<rsc_location id=\"" + escape(id) + "\" rsc-pattern=\"" +
+                escape("^" + std::string(digit ? "_" : "") + "(" + names + ")-(cluster|trigger)_ip-1$") +
+                "\"><rule id=\"" + escape(rule) + "\" score=\"-INFINITY\" boolean-op=\"and\"><expression id=\"" +
+                escape(rule + "-not-home") + "\" attribute=\"#uname\" operation=\"ne\" value-source=\"meta\" value=\"" +
+                std::string(kHomeMeta) + "\"/><expression id=\"" + escape(rule + "-not-ready") + "\" attribute=\"" +
+                escape(vip_ready_attribute("%1")) + "\" operation=\"ne\" value=\"1\"/></rule></rsc_location>");
+    }
     for (std::size_t i = 0; i < nodes.size(); ++i) {
         const std::string v = vip_id(nodes[i]), t = trigger_id(nodes[i]);
         const auto window = vip_preferences(nodes, i);
@@ -203,21 +240,6 @@ Layout build_layout(const Config& config, const LayoutOptions& options) {
                      "\" attribute=\"#uname\" operation=\"ne\" value=\"" + escape(p.node) + "\"/>";
             add("constraints", id, x + "</rule></rsc_location>");
         }
-        // Issue 11: the VIP (and its trigger, whose start takes the grace)
-        // may start only at home or where the node's daemon declared its
-        // ganesha in grace for this VIP's holder: whatever Pacemaker decides,
-        // the VIP cannot come up on a node whose ganesha would refuse its
-        // clients' reclaims or that took no grace for them. `ne` is also
-        // true where the attribute is not defined.
-        {
-            const std::string id = v + "-needs-grace", rule = id + "-rule";
-            add("constraints", id,
-                "<rsc_location id=\"" + escape(id) + "\">" + resource_set(id + "-resources", {v, t}) + "<rule id=\"" +
-                    escape(rule) + "\" score=\"-INFINITY\" boolean-op=\"and\"><expression id=\"" +
-                    escape(rule + "-not-home") + "\" attribute=\"#uname\" operation=\"ne\" value=\"" +
-                    escape(nodes[i]) + "\"/><expression id=\"" + escape(rule + "-not-ready") + "\" attribute=\"" +
-                    escape(vip_ready_attribute(nodes[i])) + "\" operation=\"ne\" value=\"1\"/></rule></rsc_location>");
-        }
         const std::string with = v + "-with-" + t;
         add("constraints", with,
             "<rsc_colocation id=\"" + escape(with) + "\" rsc=\"" + escape(v) + "\" with-rsc=\"" + escape(t) +
@@ -229,9 +251,43 @@ Layout build_layout(const Config& config, const LayoutOptions& options) {
     return layout;
 }
 
+std::optional<std::string> node_of_vip_id(std::string_view id) {
+    constexpr std::string_view suffix = "-cluster_ip-1";
+    if (!id.ends_with(suffix) || id.size() == suffix.size()) return std::nullopt;
+    std::string_view base = id.substr(0, id.size() - suffix.size());
+    if (base.size() > 1 && base.front() == '_' && base[1] >= '0' && base[1] <= '9') base.remove_prefix(1);
+    return std::string(base);
+}
+
+std::vector<std::string> vip_constraint_ids(std::string_view node, const std::vector<std::string>& nodes) {
+    const std::string v = vip_id(node), t = trigger_id(node);
+    std::vector<std::string> out;
+    for (const auto& m : nodes) out.push_back(v + "-prefers-" + m);
+    out.push_back(v + "-elsewhere");
+    out.push_back(v + "-needs-grace");  // the readiness rule of one VIP (before issue 15)
+    out.push_back(v + "-with-" + t);
+    out.push_back(t + "-then-" + v);
+    return out;
+}
+
+std::set<std::string> owned_ids(const std::set<std::string>& tagged) {
+    std::set<std::string> out = tagged;
+    std::vector<std::string> nodes;
+    for (const auto& id : tagged)
+        if (auto node = node_of_vip_id(id)) nodes.push_back(std::move(*node));
+    for (const auto& node : nodes)
+        for (auto& id : vip_constraint_ids(node, nodes)) out.insert(std::move(id));
+    return out;
+}
+
 CibObject layout_tag(const std::vector<CibObject>& objects) {
+    std::set<std::string> listed;
+    for (const auto& o : objects)
+        if (o.section != "constraints") listed.insert(o.id);
+    const std::set<std::string> derived = owned_ids(listed);
     std::string tag = "<tag id=\"" + std::string(kTagId) + "\">";
-    for (const auto& o : objects) tag += "<obj_ref id=\"" + xml::escape(o.id) + "\"/>";
+    for (const auto& o : objects)
+        if (o.section != "constraints" || !derived.count(o.id)) tag += "<obj_ref id=\"" + xml::escape(o.id) + "\"/>";
     tag += "</tag>";
     return {"tags", std::string(kTagId), tag};
 }

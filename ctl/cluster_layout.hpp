@@ -15,17 +15,19 @@
 //   per node N (V = N-cluster_ip-1,            ganesha-ha-triggers-then-nfs-grace-clone: order,
 //               T = N-trigger_ip-1):             Optional, not symmetrical, every T (a set) first
 //   V  ocf:heartbeat:IPaddr2 (ip, cidr_netmask, nfs-grace-clone-then-ganesha-ha-vips: order,
-//      [nic]; monitor 10s; stickiness 0)         Mandatory, every V (a set, unordered) then
-//   T  ocf:ganesha:ganesha_handover (ip;       per node N:
-//      monitor 10s; stickiness 0)                V-prefers-M for the W = min(n, kFallbacks + 1)
+//      [nic]; monitor 10s; stickiness 0,         Mandatory, every V (a set, unordered) then
+//      ganesha-ha-home N)                      per node N:
+//   T  ocf:ganesha:ganesha_handover (ip;         V-prefers-M for the W = min(n, kFallbacks + 1)
+//      monitor 10s; stickiness 0, home N)
 //   crm_config: ganesha-ha-options                 nodes of V's window: home W*1000, the next
 //     no-quorum-policy ignore (2 nodes) /          node in HA_CLUSTER_NODES order (W-1)*1000,
 //     stop (3+)                                    ..., wrapping (fail-back: home wins)
 //                                                V-elsewhere (only when W < n): V and T, score 0
 //                                                  and resource-discovery=never on every node
 //                                                  outside the window
-//                                                V-needs-grace: V and T, -INFINITY on every
-//                                                  node but V's home whose attribute
+//                                                ganesha-ha-needs-grace: every V and T (rsc-
+//                                                  pattern), -INFINITY on every node but the
+//                                                  home (meta ganesha-ha-home) whose attribute
 //                                                  grace-for-<home> is not 1 (issue 11)
 //                                                V-with-T: colocation INFINITY
 //                                                T-then-V: order, Mandatory
@@ -49,13 +51,16 @@
 // order_rsc_sets: one ordering per member, both directions), in two objects
 // instead of 2n.
 //
-// The readiness rule (V-needs-grace, issue 11) is one rsc_location per VIP,
-// so the layout stays linear. (One for every VIP would also do: rsc-pattern
-// "^(...)-cluster_ip-1$" and the attribute "grace-for-%1"; one per VIP names
-// its home plainly and shows up under the VIP in crm_mon and pcs.) A VIP
-// away from home therefore never moves to a node of its window that comes
-// back: only to a node in grace for it, which a daemon declares when it
-// takes a failed VIP, or home.
+// The readiness rule (issue 11) is one rsc_location for every VIP (issue
+// 15; one per VIP was 19 KB of a 32-node CIB): its rsc-pattern
+// "^(node1|node2|...)-(cluster|trigger)_ip-1$" captures the home's name for
+// the attribute "grace-for-%1", and the home exempt from it is the
+// resource's meta attribute ganesha-ha-home (value-source="meta"; Pacemaker
+// expands %1 in attribute names only, not in values). Nodes whose names
+// start with a digit (ids "_<node>-...") get a second such constraint. A
+// VIP away from home therefore never moves to a node of its window that
+// comes back: only to a node in grace for it, which a daemon declares when
+// it takes a failed VIP, or home.
 //
 // Every object setup creates is listed in one CIB tag, <tag id="ganesha-ha">,
 // so teardown removes exactly those objects, and setup can tell its own
@@ -64,6 +69,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -82,6 +88,9 @@ inline constexpr std::string_view kGraceClone = "nfs-grace-clone";
 inline constexpr std::string_view kVipsGaneshaActive = "ganesha-ha-vips-ganesha-active";
 inline constexpr std::string_view kTriggersThenGrace = "ganesha-ha-triggers-then-nfs-grace-clone";
 inline constexpr std::string_view kGraceThenVips = "nfs-grace-clone-then-ganesha-ha-vips";
+inline constexpr std::string_view kNeedsGrace = "ganesha-ha-needs-grace";
+// Meta attribute of every VIP and trigger: its home node.
+inline constexpr std::string_view kHomeMeta = "ganesha-ha-home";
 inline constexpr int kScoreStep = 1000;
 // A VIP's window: its home and the kFallbacks nodes after it in
 // HA_CLUSTER_NODES order (every node when there are no more than that).
@@ -125,8 +134,22 @@ std::vector<Preference> vip_preferences(const std::vector<std::string>& nodes, s
 // Throws LayoutError with "insufficient servers" for fewer than two nodes.
 Layout build_layout(const Config& config, const LayoutOptions& options);
 
-// <tag id="ganesha-ha"> listing the objects' ids.
+// <tag id="ganesha-ha"> listing the objects' ids, but for the constraints
+// of one VIP: those are owned through the VIP's own entry (owned_ids), which
+// keeps the tag at O(n) short entries (issue 15: it was 18 KB of a 32-node
+// CIB, one entry per object).
 CibObject layout_tag(const std::vector<CibObject>& objects);
+
+// The node a VIP's id names ("node1-cluster_ip-1" -> "node1",
+// "_2nd-cluster_ip-1" -> "2nd"), or nothing for another id.
+std::optional<std::string> node_of_vip_id(std::string_view id);
+// The ids of the constraints of `node`'s VIP, in this layout or an earlier
+// one: a `prefers` for every node of `nodes`, elsewhere, needs-grace, the
+// colocation and the order with its trigger.
+std::vector<std::string> vip_constraint_ids(std::string_view node, const std::vector<std::string>& nodes);
+// What a tag listing `tagged` makes ganesha-hactl's: those ids, and the
+// constraints of every VIP among them, for the nodes of those VIPs.
+std::set<std::string> owned_ids(const std::set<std::string>& tagged);
 
 // <configuration> with <crm_config>, <resources>, <constraints> and <tags>:
 // what `ganesha-hactl cluster show-cib` prints (no <nodes>).

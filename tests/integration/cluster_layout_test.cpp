@@ -369,6 +369,32 @@ TEST_P(ClusterSimulation, AVipStartsAwayFromHomeOnlyWhereItsTakerDeclaredGrace) 
     sim.expect_every_vip_at_home_except({});
 }
 
+// The readiness rule is one rsc-pattern constraint (issue 15): it must hold
+// for names with dots (matched literally) and for names that start with a
+// digit (their ids begin with '_', outside the capture: a second pattern).
+TEST(ClusterReadiness, NamesWithDotsAndLeadingDigitsNeedGraceAwayFromHomeToo) {
+    Simulation sim({"a.example", "2b", "c"});
+    sim.expect_every_vip_at_home_except({});
+    for (const char* home : {"a.example", "2b"}) {
+        const std::string taker = std::string(home) == "2b" ? "c" : "2b";
+        sim.unhealthy(home);
+        sim.settle();
+        EXPECT_EQ(sim.vip_on(home), "<stopped>") << home << ": nobody declared grace for it";
+        sim.ready("c", std::string(home) == "2b" ? "a.example" : "2b");  // ready, but for another VIP
+        sim.settle();
+        EXPECT_EQ(sim.vip_on(home), "<stopped>") << home;
+        sim.ready(taker, home);
+        sim.settle();
+        EXPECT_EQ(sim.vip_on(home), taker) << home;
+        sim.healthy(home);
+        sim.settle();
+        EXPECT_EQ(sim.vip_on(home), home) << home << ": home needs no readiness";
+        sim.not_ready(taker, home);
+        sim.not_ready("c", std::string(home) == "2b" ? "a.example" : "2b");
+    }
+    sim.expect_every_vip_at_home_except({});
+}
+
 TEST_P(ClusterSimulation, TwoNodesDownEveryVipStillPlaced) {
     Simulation sim(numbered(GetParam()));
     sim.run({"-f", "node1", "-f", "node2"});
@@ -618,21 +644,26 @@ TEST(ClusterWindow, AVipAndItsTriggerAreProbedOnlyInTheirWindow) {
 // `ganesha-hactl cluster setup` on the CIB file: one CIB patch, after which
 // Pacemaker has nothing to do (no VIP moves or restarts), the next setup
 // changes nothing, and failover and fail-back behave as before.
-class ClusterMigration : public ::testing::TestWithParam<int> {};
+// The same from the linear layout of 2026-12-03 (one readiness constraint
+// per VIP, before it became one rsc-pattern constraint for all).
+class ClusterMigration : public ::testing::TestWithParam<std::tuple<std::string, int>> {};
 
-TEST_P(ClusterMigration, SetupOnTheQuadraticLayoutMovesNothing) {
-    const int n = GetParam();
-    const std::string old_layout = lab::read_file(std::string(GHA_SOURCE_DIR) + "/tests/data/quadratic-layout-" +
+TEST_P(ClusterMigration, SetupOnAnOlderLayoutMovesNothing) {
+    const auto& [kind, n] = GetParam();
+    const std::string old_layout = lab::read_file(std::string(GHA_SOURCE_DIR) + "/tests/data/" + kind + "-layout-" +
                                                   std::to_string(n) + "-nodes.xml");
+    // An object only the old layout has.
+    const std::string old_only =
+        kind == "quadratic" ? "node1-cluster_ip-1-ganesha-active" : "node1-cluster_ip-1-needs-grace";
     Simulation sim(numbered(n), old_layout);
-    EXPECT_NE(lab::read_file(sim.state()).find("node1-cluster_ip-1-ganesha-active"), std::string::npos);
+    EXPECT_NE(lab::read_file(sim.state()).find(old_only), std::string::npos);
     // Mid-failover: node2's nfsd is down, its VIP on node3, whose daemon
     // (upgraded before the layout, as the README says) declares the VIP it
-    // holds: grace-for-node2=1.
+    // holds: grace-for-node2=1 (which the linear layout waits for).
     sim.unhealthy("node2");
+    sim.ready("node3", "node2");
     sim.settle();
     ASSERT_EQ(sim.vip_on("node2"), "node3");
-    sim.ready("node3", "node2");
     const auto before = sim.placement();
 
     const std::string config = lab::write_file(sim.file("ganesha-ha.conf"), conf_text(numbered(n)));
@@ -641,7 +672,7 @@ TEST_P(ClusterMigration, SetupOnTheQuadraticLayoutMovesNothing) {
     EXPECT_NE(r.out.find("CIB updated"), std::string::npos) << r.out;
     std::cout << r.out;
     const std::string migrated = lab::read_file(sim.state());
-    EXPECT_EQ(migrated.find("node1-cluster_ip-1-ganesha-active"), std::string::npos);
+    EXPECT_EQ(migrated.find(old_only), std::string::npos);
     EXPECT_NE(migrated.find(std::string(cluster::kVipsGaneshaActive)), std::string::npos);
     EXPECT_EQ(lab::run_capture({"crm_verify", "-L", "-V"}, 30000ms, {{"CIB_file", sim.state()}}).exit_code, 0);
 
@@ -674,8 +705,11 @@ TEST_P(ClusterMigration, SetupOnTheQuadraticLayoutMovesNothing) {
     sim.expect_every_vip_at_home_except({});
 }
 
-INSTANTIATE_TEST_SUITE_P(Nodes, ClusterMigration, ::testing::Values(3, 6),
-                         [](const ::testing::TestParamInfo<int>& p) { return std::to_string(p.param) + "Nodes"; });
+INSTANTIATE_TEST_SUITE_P(Layouts, ClusterMigration,
+                         ::testing::Combine(::testing::Values("quadratic", "linear"), ::testing::Values(3, 6)),
+                         [](const ::testing::TestParamInfo<std::tuple<std::string, int>>& p) {
+                             return std::get<0>(p.param) + std::to_string(std::get<1>(p.param)) + "Nodes";
+                         });
 
 // ---- setup --adopt-glusterfs ------------------------------------------------------
 

@@ -116,11 +116,20 @@ TEST(ClusterLayout, IdsAreUniqueValidAndAllTagged) {
                             ch == '_' || ch == '-' || ch == '.')
                     << id;
         });
+    // Every object is the tag's: listed, or a constraint of a listed VIP.
     std::set<std::string> tagged;
     const Xml tag(l.tag.xml);
     for (const pugi::xml_node ref : tag.root.children("obj_ref")) tagged.insert(attr(ref, "id"));
-    for (const auto& o : l.objects) EXPECT_TRUE(tagged.count(o.id)) << o.id;
-    EXPECT_EQ(tagged.size(), l.objects.size());
+    const std::set<std::string> owned = owned_ids(tagged);
+    for (const auto& o : l.objects) EXPECT_TRUE(owned.count(o.id)) << o.id;
+    for (const auto& id : tagged) EXPECT_TRUE(object(l, id)) << "the tag lists " << id;
+    // Listed: the resources and the constraints of the whole cluster.
+    for (const auto& o : l.objects)
+        EXPECT_EQ(tagged.count(o.id) == 1, o.section != "constraints" || o.id.find("-cluster_ip-1") == std::string::npos)
+            << o.id;
+    EXPECT_EQ(node_of_vip_id("_2nd.example.com-cluster_ip-1"), "2nd.example.com");
+    EXPECT_EQ(node_of_vip_id("c-cluster_ip-1"), "c");
+    EXPECT_EQ(node_of_vip_id("c-trigger_ip-1"), std::nullopt);
 }
 
 TEST(ClusterLayout, DeterministicAndUsesTheAgentsAndOrders) {
@@ -199,31 +208,53 @@ TEST(ClusterLayout, BeyondFourNodesAVipPrefersItsWindowAndIsProbedOnlyThere) {
 }
 
 // Issue 11: away from home, a VIP and its trigger start only where the
-// node declared its ganesha in grace for them (grace-for-<home> = 1).
+// node declared its ganesha in grace for them (grace-for-<home> = 1). One
+// constraint for every VIP (issue 15): rsc-pattern names the home in the
+// attribute, each resource's meta attribute names it for the exemption.
 TEST(ClusterLayout, EveryVipNeedsGraceAwayFromHome) {
     const Layout l = layout_of(conf_text(3));
-    for (const char* home : {"node1", "node2", "node3"}) {
-        const std::string v = std::string(home) + "-cluster_ip-1";
-        const auto* o = object(l, v + "-needs-grace");
-        ASSERT_TRUE(o) << v;
-        const Xml doc(o->xml);
-        const pugi::xml_node c = doc.root;
-        std::vector<std::string> resources;
-        for (const pugi::xml_node r : c.child("resource_set").children("resource_ref")) resources.push_back(attr(r, "id"));
-        EXPECT_EQ(resources, (std::vector<std::string>{v, std::string(home) + "-trigger_ip-1"}));
-        const pugi::xml_node rule = c.child("rule");
-        EXPECT_EQ(attr(rule, "score"), "-INFINITY");
-        EXPECT_EQ(attr(rule, "boolean-op"), "and");
-        std::vector<pugi::xml_node> x;
-        for (const pugi::xml_node e : rule.children("expression")) x.push_back(e);
-        ASSERT_EQ(x.size(), 2u);
-        EXPECT_EQ(attr(x[0], "attribute"), "#uname");
-        EXPECT_EQ(attr(x[0], "operation"), "ne");
-        EXPECT_EQ(attr(x[0], "value"), home);
-        EXPECT_EQ(attr(x[1], "attribute"), std::string("grace-for-") + home);
-        EXPECT_EQ(attr(x[1], "operation"), "ne");
-        EXPECT_EQ(attr(x[1], "value"), "1");
-    }
+    const auto* o = object(l, std::string(kNeedsGrace));
+    ASSERT_TRUE(o);
+    const Xml doc(o->xml);
+    const pugi::xml_node c = doc.root;
+    EXPECT_EQ(attr(c, "rsc-pattern"), "^(node1|node2|node3)-(cluster|trigger)_ip-1$");
+    const pugi::xml_node rule = c.child("rule");
+    EXPECT_EQ(attr(rule, "score"), "-INFINITY");
+    EXPECT_EQ(attr(rule, "boolean-op"), "and");
+    std::vector<pugi::xml_node> x;
+    for (const pugi::xml_node e : rule.children("expression")) x.push_back(e);
+    ASSERT_EQ(x.size(), 2u);
+    EXPECT_EQ(attr(x[0], "attribute"), "#uname");
+    EXPECT_EQ(attr(x[0], "operation"), "ne");
+    EXPECT_EQ(attr(x[0], "value-source"), "meta");
+    EXPECT_EQ(attr(x[0], "value"), std::string(kHomeMeta));
+    EXPECT_EQ(attr(x[1], "attribute"), "grace-for-%1");
+    EXPECT_EQ(attr(x[1], "operation"), "ne");
+    EXPECT_EQ(attr(x[1], "value"), "1");
+    for (const char* home : {"node1", "node2", "node3"})
+        for (const std::string& id : {vip_id(home), trigger_id(home)}) {
+            const Xml p(object(l, id)->xml);
+            std::map<std::string, std::string> meta;
+            for (const pugi::xml_node nv : p.root.child("meta_attributes").children("nvpair"))
+                meta[attr(nv, "name")] = attr(nv, "value");
+            EXPECT_EQ(meta[std::string(kHomeMeta)], home) << id;
+        }
+    for (const auto& obj : l.objects) EXPECT_FALSE(obj.id.ends_with("-cluster_ip-1-needs-grace")) << obj.id;
+}
+
+// Names are matched literally ('.' escaped); an id that starts with '_'
+// (a node name that starts with a digit) is outside the capture, so those
+// nodes get a constraint of their own.
+TEST(ClusterLayout, TheReadinessPatternMatchesExactlyTheLayoutsNames) {
+    const Layout l = layout_of(
+        "HA_NAME=\"x\"\nHA_CLUSTER_NODES=\"a.example,1b,c\"\nVIP_a_example=\"192.0.2.1\"\nVIP_1b=\"192.0.2.2\"\n"
+        "VIP_c=\"192.0.2.3\"\n");
+    EXPECT_EQ(attr(Xml(object(l, std::string(kNeedsGrace))->xml).root, "rsc-pattern"),
+              "^(a\\.example|c)-(cluster|trigger)_ip-1$");
+    const auto* digits = object(l, std::string(kNeedsGrace) + "-digit-names");
+    ASSERT_TRUE(digits);
+    EXPECT_EQ(attr(Xml(digits->xml).root, "rsc-pattern"), "^_(1b)-(cluster|trigger)_ip-1$");
+    EXPECT_EQ(vip_id("1b"), "_1b-cluster_ip-1");
 }
 
 TEST(ClusterLayout, GrowsLinearlyWithTheNodes) {
@@ -250,8 +281,8 @@ TEST(ClusterLayout, GrowsLinearlyWithTheNodes) {
         EXPECT_GT(per_node, 3500) << n;
     }
     // Per node: VIP, trigger, the window's preferences, one "elsewhere",
-    // one "needs-grace" (issue 11), the colocation and the order.
-    EXPECT_EQ((objects[16] - objects[8]) / 8, 2 + (kFallbacks + 1) + 1 + 1 + 2);
+    // the colocation and the order (the readiness rule is one for all).
+    EXPECT_EQ((objects[16] - objects[8]) / 8, 2 + (kFallbacks + 1) + 1 + 2);
 }
 
 TEST(ClusterLayout, LayoutKeys) {

@@ -174,19 +174,28 @@ Layout build_layout(const Config& config, const LayoutOptions& options) {
         triggers.push_back(trigger_id(node));
     }
     add("constraints", grace + "-grace-active", inactive_rule(grace + "-grace-active", grace, config.grace_active_attr));
-    // One rule for every VIP (a resource set), one order each way between
-    // the triggers, the grace clone and the VIPs (sets, unordered among
-    // themselves: Pacemaker unpacks them into the pairwise orders).
+    // One rule for every VIP and trigger (a resource set), one order each
+    // way between the triggers, the grace clone and the VIPs (sets,
+    // unordered among themselves: Pacemaker unpacks them into the pairwise
+    // orders). The triggers are in the rule too: a trigger's start runs
+    // take-vip, which fails where ganesha is down, and a failed start bans
+    // it from that node for good (fail-count INFINITY). Without the rule
+    // Pacemaker started a VIP's trigger at its home (exempt from the
+    // readiness rule) while the home's ganesha was dead and no other node
+    // was ready yet (ATriggerNeverStartsWhereGaneshaIsNotActive): the VIP
+    // never came home again.
     const std::string active(kVipsGaneshaActive);
+    std::vector<std::string> vips_and_triggers = vips;
+    vips_and_triggers.insert(vips_and_triggers.end(), triggers.begin(), triggers.end());
     add("constraints", active,
-        "<rsc_location id=\"" + active + "\">" + resource_set(active + "-vips", vips) +
+        "<rsc_location id=\"" + active + "\">" + resource_set(active + "-vips", vips_and_triggers) +
             inactive_rule_xml(active + "-rule", config.ganesha_active_attr) + "</rsc_location>");
     const std::string to_grace(kTriggersThenGrace), from_grace(kGraceThenVips);
     // Not symmetrical: its inverse (the grace clone's stop before a
     // trigger's stop) made every failover's VIP wait for the failed node's
     // grace instance to stop, with pre- and post-notifications on every
     // node: 0.9 s of an 8-node failover. The VIP needs no such wait: it
-    // starts only where a daemon declared grace for it (<vip>-needs-grace).
+    // starts only where a daemon declared grace for it (ganesha-ha-needs-grace).
     add("constraints", to_grace,
         "<rsc_order id=\"" + to_grace + "\" kind=\"Optional\" symmetrical=\"false\">" +
             resource_set(to_grace + "-triggers", triggers, false) +

@@ -9,7 +9,7 @@
 //   resources                                  constraints
 //   nfs_setup-clone  ocf:ganesha:ganesha_nfsd  nfs-grace-clone-grace-active: -INFINITY where
 //                    (ha_vol_mnt)                grace-active is not defined or ne 1
-//   nfs-mon-clone    ocf:ganesha:ganesha_mon   ganesha-ha-vips-ganesha-active: every VIP (a
+//   nfs-mon-clone    ocf:ganesha:ganesha_mon   ganesha-ha-vips-ganesha-active: every V and T (a
 //   nfs-grace-clone  ocf:ganesha:ganesha_grace   resource set), -INFINITY where ganesha-active
 //                    (meta notify=true)          is not defined or ne 1
 //   per node N (V = N-cluster_ip-1,            ganesha-ha-triggers-then-nfs-grace-clone: order,

@@ -395,6 +395,38 @@ TEST(ClusterReadiness, NamesWithDotsAndLeadingDigitsNeedGraceAwayFromHomeToo) {
     sim.expect_every_vip_at_home_except({});
 }
 
+// Two faults (bench, 2026-12-03): node3's ganesha crashed, its VIP went to
+// node1; then node1 failed too before node2 declared grace for node3's VIP.
+// The trigger was exempt at home and not bound by ganesha-active, so
+// Pacemaker started it on node3 (dead ganesha): its take-vip failed, the
+// start failure's fail-count (INFINITY) banned it from node3 for good, and
+// the VIP never came home. A trigger, like its VIP, runs only where
+// ganesha-active is 1.
+TEST_P(ClusterSimulation, ATriggerNeverStartsWhereGaneshaIsNotActive) {
+    Simulation sim(numbered(GetParam()));
+    sim.unhealthy("node3");
+    sim.ready("node1", "node3");
+    sim.settle();
+    ASSERT_EQ(sim.vip_on("node3"), "node1");
+    sim.unhealthy("node1");
+    sim.not_ready("node1", "node3");
+    sim.settle();
+    const auto p = sim.placement();
+    const auto t = p.find(trigger_id("node3"));
+    EXPECT_TRUE(t == p.end() || t->second.empty()) << "node3's trigger runs on " << sim.vip_on("node3") << " / "
+                                                   << (t == p.end() || t->second.empty() ? "" : t->second.front());
+    EXPECT_EQ(sim.vip_on("node3"), "<stopped>");
+    const std::string taker = GetParam() == 3 ? "node2" : "node4";  // the next after node3 that can take it
+    sim.ready(taker, "node3");
+    sim.settle();
+    EXPECT_EQ(sim.vip_on("node3"), taker);
+    EXPECT_EQ(sim.placement().at(trigger_id("node3")), std::vector<std::string>{taker});
+    sim.healthy("node3");
+    sim.healthy("node1");
+    sim.settle();
+    sim.expect_every_vip_at_home_except({});
+}
+
 TEST_P(ClusterSimulation, TwoNodesDownEveryVipStillPlaced) {
     Simulation sim(numbered(GetParam()));
     sim.run({"-f", "node1", "-f", "node2"});

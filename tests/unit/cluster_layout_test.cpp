@@ -159,9 +159,10 @@ TEST(ClusterLayout, DeterministicAndUsesTheAgentsAndOrders) {
     EXPECT_EQ(attr(sets[0], "sequential"), "false");
     EXPECT_EQ(attr(named(sets[0], "resource_ref")[1], "id"), "node2-trigger_ip-1");
     EXPECT_EQ(attr(sets[1].child("resource_ref"), "id"), "nfs-grace-clone");
-    // One ganesha-active rule for every VIP.
+    // One ganesha-active rule for every VIP and every trigger.
     const Xml rule(object(l, "ganesha-ha-vips-ganesha-active")->xml);
-    EXPECT_EQ(named(rule.root.child("resource_set"), "resource_ref").size(), 3u);
+    EXPECT_EQ(named(rule.root.child("resource_set"), "resource_ref").size(), 6u);
+    EXPECT_EQ(attr(named(rule.root.child("resource_set"), "resource_ref")[4], "id"), "node2-trigger_ip-1");
     EXPECT_EQ(attr(rule.root.child("rule"), "score"), "-INFINITY");
     EXPECT_EQ(named(rule.root.child("rule"), "expression").size(), 2u);
     EXPECT_EQ(attr(Xml(object(l, "node2-cluster_ip-1-with-node2-trigger_ip-1")->xml).root, "score"), "INFINITY");

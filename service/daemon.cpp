@@ -316,6 +316,11 @@ void Daemon::react_to_verdict() {
     // Serving waits for the first read of the persistent drain: a node an
     // operator drained must not take its VIP back for 2 s after a restart.
     if (healthy && !attributes_watch_.answered()) return;
+    // Readiness judged with the nfsd still down, before ganesha-active=1 is
+    // written: one left from before the fault (a VIP that left this node
+    // meanwhile) is deleted first, so Pacemaker cannot bring that VIP back
+    // here on it (update_vip_readiness).
+    if (healthy) update_vip_readiness(false);
     nfsd_healthy_ = healthy;
     // Drop, not refuse, the clients' packets before anything else happens:
     // a hung server's fence must not get to close their connections.
@@ -323,6 +328,7 @@ void Daemon::react_to_verdict() {
     announce();  // the peers hear it before the pipeline's first child process is spawned
     if (!healthy) {
         failover_.local_down(v.text);
+        update_vip_readiness(false);  // ready for no VIP that is not here
         check_moves();  // a move to this node still waiting for its VIP ends
     } else if (!failover_.drained()) {
         failover_.local_up(v.text);

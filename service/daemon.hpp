@@ -131,6 +131,7 @@ private:
     bool move_ready(const std::string& home) const;
     nlohmann::json moves_json() const;  // home -> {address, state, ready}
     bool holds_vip(const std::string& home, const std::vector<asio::ip::address>& local) const;
+    bool vip_address_here(const std::string& home, const std::vector<asio::ip::address>& local) const;
 
     // A VIP changing hands (service/daemon_handover.cpp).
     void register_handover_commands();

@@ -130,12 +130,15 @@ void Daemon::on_peer_drained(const PeerStatus& peer) {
 // Is `home`'s VIP here (`local`: this node's addresses), or recorded as
 // ours between take-vip and the address coming up?
 bool Daemon::holds_vip(const std::string& home, const std::vector<asio::ip::address>& local) const {
+    return vip_address_here(home, local) || holder_of(home) == config_.node;
+}
+
+bool Daemon::vip_address_here(const std::string& home, const std::vector<asio::ip::address>& local) const {
     const auto vip = config_.vips.find(home);
     if (vip == config_.vips.end()) return false;
     std::error_code bad;
     const auto address = asio::ip::make_address(vip->second, bad);
-    if (!bad && std::find(local.begin(), local.end(), address) != local.end()) return true;
-    return holder_of(home) == config_.node;
+    return !bad && std::find(local.begin(), local.end(), address) != local.end();
 }
 
 // grace-for-<home> on this node: 1 while the VIP is here (or recorded as
@@ -145,15 +148,24 @@ bool Daemon::holds_vip(const std::string& home, const std::vector<asio::ip::addr
 // has failed, this node is its taker and our ganesha is in grace for the
 // holder's clients; absent otherwise. Written only when it changes; `all` writes every one (at start,
 // where an earlier daemon's attributes may be stale).
+// While our nfsd is not judged healthy only a VIP whose address is still
+// here keeps it (it leaves with ganesha-active, after the fence): a dead or
+// hung ganesha is in grace for nobody. Kept, it let Pacemaker start a
+// trigger here whose take-vip then failed (fail-count INFINITY), or move a
+// VIP back here the moment a restarted ganesha set ganesha-active again
+// (bench, 2026-12-03: node1 hung while holding node3's VIP; at its restart
+// the VIP came back from node2 on node1's stale grace-for-node3, to a
+// ganesha that was in no grace for node3's clients).
 void Daemon::update_vip_readiness(bool all) {
     if (stopping_) return;
     std::error_code ec;
     const auto local = current_local_addresses(ec);
+    const bool serving = nfsd_healthy_.value_or(false);
     for (const auto& [home, vip] : config_.vips) {
         if (home == config_.node) continue;  // its home needs no attribute
-        bool want = holds_vip(home, local) || move_ready(home);
+        bool want = serving ? holds_vip(home, local) || move_ready(home) : vip_address_here(home, local);
         const std::string holder = holder_of(home);
-        if (!want && holder != config_.node) {
+        if (serving && !want && holder != config_.node) {
             const auto holder_vip = config_.vips.find(holder);
             const bool in_grace = holder_vip != config_.vips.end() && grace_held_.count(holder_vip->second);
             want = in_grace && (!heartbeats_ || (peer_failed(holder) && taker_of(home, holder) == config_.node));

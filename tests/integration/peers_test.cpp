@@ -84,6 +84,8 @@ protected:
         capture.bind(udp::endpoint(asio::ip::make_address(address(4)), hb_port));
         capture.non_blocking(true);
 
+        const std::string shared = dir.file("shared");  // HA_VOL_MNT, the same for every node
+        fs::create_directories(shared);
         for (int i = 0; i < kNodes; ++i) {
             const int n = i + 1;
             const std::string d = dir.file("n" + std::to_string(n));
@@ -103,7 +105,8 @@ protected:
             // Server_Scope matters here. node3's differs until a test fixes it.
             scope_conf[i] = lab::write_file(d + "/scope.conf", scope_text(n == 3 ? "other" : "peers"));
             lab::write_file(d + "/ganesha-ha.conf",
-                            cluster_config(n, key, hb_port, *ganesha[i]) + "HA_GANESHA_CONF=" + scope_conf[i] + "\n");
+                            cluster_config(n, key, hb_port, *ganesha[i]) + "HA_GANESHA_CONF=" + scope_conf[i] +
+                                "\nHA_VOL_MNT=" + shared + "\n");  // where take-vip records the VIP's holder
             lab::HadOptions h;
             h.bindir = kBin;
             h.config = d + "/ganesha-ha.conf";
@@ -332,6 +335,8 @@ TEST_F(PeersTest, WhenTheTakerFailsTooTheNextNodeTakesGraceForBoth) {
     ASSERT_TRUE(ganesha[0]->kill(SIGKILL));
     ASSERT_TRUE(lab::wait_until([&] { return step_done(2, "confirm", "grace " + vip(1)).has_value(); }, 5000ms, 20ms));
     EXPECT_FALSE(step_done(3, "confirm", "grace " + vip(1)).has_value());
+    ASSERT_TRUE(lab::wait_until([&] { return lab::read_file(dir.file("n2/attrs/grace-for-node1")) == "1"; }, 3000ms,
+                                20ms));
 
     ASSERT_TRUE(ganesha[1]->kill(SIGKILL));
     // node3 is now the first able node after node1 and after node2.
@@ -361,6 +366,27 @@ TEST_F(PeersTest, WhenTheTakerFailsTooTheNextNodeTakesGraceForBoth) {
         },
         5000ms, 20ms))
         << call(2, "actions").dump(2);
+}
+
+// A dead or hung ganesha is in grace for nobody: a taker whose nfsd fails
+// withdraws its readiness for the VIPs it is recorded to hold but that are
+// not on its interfaces, at once. Kept (the holder record made it stay
+// until the next reconcile), it let Pacemaker start a trigger there whose
+// take-vip failed, or bring a VIP back to a restarted ganesha that was in
+// grace for none of its clients (bench, 2026-12-03).
+TEST_F(PeersTest, ATakerWhoseNfsdFailsWithdrawsItsReadinessAtOnce) {
+    ASSERT_TRUE(all_up(10000ms));
+    ASSERT_TRUE(lab::wait_until([&] { return !in_grace(2) && !in_grace(3); }, 15000ms, 200ms));
+    ASSERT_TRUE(ganesha[0]->kill(SIGKILL));
+    ASSERT_TRUE(lab::wait_until([&] { return lab::read_file(dir.file("n2/attrs/grace-for-node1")) == "1"; }, 3000ms,
+                                20ms));
+    // What the VIP's trigger does when Pacemaker starts it on node2.
+    auto r = lab::run_cli(kBin, had[1]->socket_path(), {"take-vip", "address=" + vip(1)}, 10000ms);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+
+    ASSERT_TRUE(ganesha[1]->kill(SIGKILL));
+    EXPECT_TRUE(lab::wait_until([&] { return !fs::exists(dir.file("n2/attrs/grace-for-node1")); }, 2000ms, 20ms))
+        << call(2, "events").dump(2);
 }
 
 TEST_F(PeersTest, ForgedAndReplayedDatagramsChangeNothingAndAreCounted) {

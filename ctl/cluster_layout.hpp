@@ -62,9 +62,11 @@
 // comes back: only to a node in grace for it, which a daemon declares when
 // it takes a failed VIP, or home.
 //
-// Every object setup creates is listed in one CIB tag, <tag id="ganesha-ha">,
+// Every object setup creates belongs to one CIB tag, <tag id="ganesha-ha">,
 // so teardown removes exactly those objects, and setup can tell its own
-// objects from an operator's with the same id.
+// objects from an operator's with the same id. The tag lists every object
+// but a VIP's own constraints, which belong to it through the VIP's entry
+// (owned_ids): O(n) short entries instead of 10 per node.
 #pragma once
 
 #include <cstddef>

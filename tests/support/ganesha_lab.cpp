@@ -314,7 +314,11 @@ std::optional<pid_t> unix_socket_listener(const std::string& path) {
     if (path.size() >= sizeof addr.sun_path) return std::nullopt;
     addr.sun_family = AF_UNIX;
     std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    // Non-blocking: a listener that never accepts (a crashed daemon's, left
+    // to its child) blocks a connect() for ever once its backlog is full,
+    // and a test polling it while the new daemon starts (slowly, under ASan)
+    // hung there until ctest's timeout. EAGAIN is "not accepting".
+    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (fd.get() < 0) return std::nullopt;
     for (;;) {
         if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) break;

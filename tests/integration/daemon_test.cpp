@@ -414,7 +414,11 @@ TEST_F(DaemonTest, AListenerLeftToACrashedDaemonsChildIsReplaced) {
     ASSERT_GE(maker, 0);
     if (maker == 0) {  // only async-signal-safe calls from here
         const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-        if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 4) != 0)
+        // The backlog a daemon's listener has (asio: SOMAXCONN). With 4 the
+        // test's own polls while a slow (ASan) daemon started filled it, and
+        // the daemon's probe connect() then blocked.
+        if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+            ::listen(fd, SOMAXCONN) != 0)
             ::_exit(1);
         const pid_t holder = ::fork();
         if (holder == 0) {

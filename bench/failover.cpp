@@ -216,6 +216,7 @@ std::vector<int> crashed_bystanders() {
 }
 
 bool restart_crashed(const std::vector<int>& crashed) {
+    if (crashed.empty()) return true;
     for (const int n : crashed) {
         std::printf("  node%d's ganesha.nfsd died during the run (not a fault the bench made; see dmesg): "
                     "restarted\n", n);
@@ -225,7 +226,7 @@ bool restart_crashed(const std::vector<int>& crashed) {
         if (!g_lab->wait_owner(vip_of(n), n, 60s)) return false;
     // The restarted server's grace (and its taker's) would stall the next
     // run's bystander: wait it out, as the lab test does.
-    for (int n = 1; !crashed.empty() && n <= g_lab->nodes(); ++n)
+    for (int n = 1; n <= g_lab->nodes(); ++n)
         if (!lab::wait_until([n] { return !g_lab->in_grace(n); }, 60s, 100ms)) return false;
     return true;
 }

@@ -231,7 +231,7 @@ Layout build_layout(const Config& config, const LayoutOptions& options) {
         const std::string v = vip_id(nodes[i]), t = trigger_id(nodes[i]);
         const auto window = vip_preferences(nodes, i);
         for (const auto& p : window) {
-            const std::string id = v + "-prefers-" + p.node;
+            const std::string id = prefers_id(nodes[i], p.node);
             add("constraints", id,
                 "<rsc_location id=\"" + escape(id) + "\" rsc=\"" + escape(v) + "\" node=\"" + escape(p.node) +
                     "\" score=\"" + std::to_string(p.score) + "\"/>");
@@ -240,7 +240,7 @@ Layout build_layout(const Config& config, const LayoutOptions& options) {
             // Outside its window the VIP and its trigger may still run
             // (score 0, as everywhere in a symmetric cluster), but are not
             // probed: the history of every node stays O(window), not O(n).
-            const std::string id = v + "-elsewhere", rule = id + "-rule";
+            const std::string id = elsewhere_id(nodes[i]), rule = id + "-rule";
             std::string x = "<rsc_location id=\"" + escape(id) + "\" resource-discovery=\"never\">" +
                             resource_set(id + "-resources", {v, t}) + "<rule id=\"" + escape(rule) +
                             "\" score=\"0\" boolean-op=\"and\">";
@@ -249,11 +249,12 @@ Layout build_layout(const Config& config, const LayoutOptions& options) {
                      "\" attribute=\"#uname\" operation=\"ne\" value=\"" + escape(p.node) + "\"/>";
             add("constraints", id, x + "</rule></rsc_location>");
         }
-        const std::string with = v + "-with-" + t;
+        const std::string with = colocation_id(nodes[i]);
         add("constraints", with,
             "<rsc_colocation id=\"" + escape(with) + "\" rsc=\"" + escape(v) + "\" with-rsc=\"" + escape(t) +
                 "\" score=\"INFINITY\"/>");
-        add("constraints", t + "-then-" + v, order(t + "-then-" + v, t, v, "Mandatory"));
+        const std::string then = trigger_order_id(nodes[i]);
+        add("constraints", then, order(then, t, v, "Mandatory"));
     }
 
     layout.tag = layout_tag(layout.objects);
@@ -268,14 +269,20 @@ std::optional<std::string> node_of_vip_id(std::string_view id) {
     return std::string(base);
 }
 
+std::string prefers_id(std::string_view home, std::string_view node) {
+    return vip_id(home) + "-prefers-" + std::string(node);
+}
+std::string elsewhere_id(std::string_view home) { return vip_id(home) + "-elsewhere"; }
+std::string colocation_id(std::string_view home) { return vip_id(home) + "-with-" + trigger_id(home); }
+std::string trigger_order_id(std::string_view home) { return trigger_id(home) + "-then-" + vip_id(home); }
+
 std::vector<std::string> vip_constraint_ids(std::string_view node, const std::vector<std::string>& nodes) {
-    const std::string v = vip_id(node), t = trigger_id(node);
     std::vector<std::string> out;
-    for (const auto& m : nodes) out.push_back(v + "-prefers-" + m);
-    out.push_back(v + "-elsewhere");
-    out.push_back(v + "-needs-grace");  // the readiness rule of one VIP (before issue 15)
-    out.push_back(v + "-with-" + t);
-    out.push_back(t + "-then-" + v);
+    for (const auto& m : nodes) out.push_back(prefers_id(node, m));
+    out.push_back(elsewhere_id(node));
+    out.push_back(vip_id(node) + "-needs-grace");  // the readiness rule of one VIP (before issue 15)
+    out.push_back(colocation_id(node));
+    out.push_back(trigger_order_id(node));
     return out;
 }
 

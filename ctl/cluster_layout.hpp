@@ -122,6 +122,12 @@ struct Layout {
 std::string id_base(std::string_view node);
 std::string vip_id(std::string_view node);      // "<node>-cluster_ip-1"
 std::string trigger_id(std::string_view node);  // "<node>-trigger_ip-1"
+// The ids of the constraints of `home`'s VIP: its window's scores, the rule
+// outside the window, the colocation with its trigger and their order.
+std::string prefers_id(std::string_view home, std::string_view node);  // "<vip>-prefers-<node>"
+std::string elsewhere_id(std::string_view home);                       // "<vip>-elsewhere"
+std::string colocation_id(std::string_view home);                      // "<vip>-with-<trigger>"
+std::string trigger_order_id(std::string_view home);                   // "<trigger>-then-<vip>"
 
 struct Preference {
     std::string node;

@@ -167,7 +167,7 @@ Adoption adopt_glusterfs(pugi::xml_node configuration, const Config& config, Lay
     std::erase_if(layout.objects, [&](const CibObject& o) {
         if (o.id == kGraceThenVips) return true;
         for (const auto& node : layout.nodes)
-            if (o.id == trigger_id(node) + "-then-" + vip_id(node)) return true;
+            if (o.id == trigger_order_id(node)) return true;
         return false;
     });
     for (const auto& [node, block] : blocks) {

@@ -81,7 +81,8 @@ protected:
         // Out of the grace an earlier test left (a fail-back's, a restarted
         // server's): a client mounting now would wait for it.
         for (int n = 1; n <= 3; ++n)
-            ASSERT_TRUE(lab::wait_until([&] { return !cluster().in_grace(n); }, 40s, 100ms)) << "node" << n << " stays in grace";
+            ASSERT_TRUE(lab::wait_until([&] { return !cluster().in_grace(n); }, 40s, 100ms))
+                << "node" << n << " stays in grace";
     }
     // Repairs whatever the scenario broke, even when it failed half-way.
     void TearDown() override {

@@ -101,14 +101,29 @@ TEST_F(StaleConnections, NotFreshClosesAnEstablishedConnectionThatHasHeardNothin
     EXPECT_EQ(errno, ECONNRESET);
 }
 
+// The other port is a second listener of this test's, with no connection.
+// Not "port + 1": the kernel may give the client exactly that local port
+// (connect() prefers the even ephemeral ports, bind(0) the odd ones), and the
+// client's own socket is then rightly on that port.
 TEST_F(StaleConnections, NothingOnAnotherPortIsTouched) {
+    Fd other;
+    other.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a = loopback(0);
+    ASSERT_EQ(::bind(other.fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(::listen(other.fd, 8), 0);
+    socklen_t len = sizeof a;
+    ASSERT_EQ(::getsockname(other.fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    const auto other_port = ntohs(a.sin_port);
     Fd client, server;
     connect_one(client, server);
+    ASSERT_EQ(::getsockname(client.fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    ASSERT_NE(ntohs(a.sin_port), other_port);
     std::error_code ec;
-    EXPECT_EQ(destroy_connections(local, static_cast<std::uint16_t>(port == 65535 ? 1 : port + 1), StaleSockets::all, ec),
-              0u);
-    EXPECT_FALSE(ec);
+    EXPECT_EQ(destroy_connections(local, other_port, StaleSockets::all, ec), 0u);
+    EXPECT_FALSE(ec) << ec.message();
     EXPECT_EQ(::send(client.fd, "x", 1, MSG_NOSIGNAL), 1);
+    char byte;
+    EXPECT_EQ(::recv(server.fd, &byte, 1, 0), 1) << "the connection on the listener's port was touched";
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <functional>
 
 #include "ctl/xml_tree.hpp"
 #include "service/vip_taker.hpp"
@@ -89,6 +90,12 @@ std::string regex_literal(const std::string& name) {
     return out;
 }
 
+// #uname compared with one of the matched resource's meta attributes.
+std::string meta_expression(const std::string& id, std::string_view operation, std::string_view meta) {
+    return "<expression id=\"" + escape(id) + "\" attribute=\"#uname\" operation=\"" + std::string(operation) +
+           "\" value-source=\"meta\" value=\"" + escape(std::string(meta)) + "\"/>";
+}
+
 std::string order(const std::string& id, const std::string& first, const std::string& then, std::string_view kind) {
     return "<rsc_order id=\"" + escape(id) + "\" first=\"" + escape(first) + "\" then=\"" + escape(then) +
            "\" kind=\"" + std::string(kind) + "\"/>";
@@ -106,6 +113,13 @@ std::string vip_id(std::string_view node) { return id_base(node) + "-cluster_ip-
 std::string trigger_id(std::string_view node) { return id_base(node) + "-trigger_ip-1"; }
 
 std::size_t window_size(std::size_t nodes) { return std::min(nodes, kFallbacks + 1); }
+
+namespace {
+// "home", "next-1", ...: a rank of a window, in meta attribute and rule ids.
+std::string rank_name(std::size_t rank) { return rank == 0 ? "home" : "next-" + std::to_string(rank); }
+}  // namespace
+
+std::string window_meta(std::size_t rank) { return "ganesha-ha-" + rank_name(rank); }
 
 std::vector<Preference> vip_preferences(const std::vector<std::string>& nodes, std::size_t home) {
     std::vector<Preference> out;
@@ -157,9 +171,12 @@ Layout build_layout(const Config& config, const LayoutOptions& options) {
         std::vector<std::pair<std::string, std::string>> params = {{"ip", vip},
                                                                    {"cidr_netmask", std::to_string(netmask)}};
         if (!options.nic.empty()) params.emplace_back("nic", options.nic);
-        // ganesha-ha-home: the node the readiness rule exempts (kNeedsGrace).
-        const std::vector<std::pair<std::string, std::string>> meta = {{"resource-stickiness", "0"},
-                                                                       {std::string(kHomeMeta), node}};
+        // ganesha-ha-home: the node the readiness rule exempts (kNeedsGrace)
+        // and the window's first; ganesha-ha-next-K: the window's others, in
+        // order (kWindow, kElsewhere).
+        std::vector<std::pair<std::string, std::string>> meta = {{"resource-stickiness", "0"}};
+        const auto window = vip_preferences(nodes, static_cast<std::size_t>(&node - nodes.data()));
+        for (std::size_t k = 0; k < window.size(); ++k) meta.emplace_back(window_meta(k), window[k].node);
         add("resources", vip_id(node),
             primitive(vip_id(node), "ocf", "heartbeat", "IPaddr2", params, meta, {{"monitor", "10s", "20s"}}));
         add("resources", trigger_id(node),
@@ -174,22 +191,40 @@ Layout build_layout(const Config& config, const LayoutOptions& options) {
         triggers.push_back(trigger_id(node));
     }
     add("constraints", grace + "-grace-active", inactive_rule(grace + "-grace-active", grace, config.grace_active_attr));
-    // One rule for every VIP and trigger (a resource set), one order each
-    // way between the triggers, the grace clone and the VIPs (sets,
-    // unordered among themselves: Pacemaker unpacks them into the pairwise
-    // orders). The triggers are in the rule too: a trigger's start runs
-    // take-vip, which fails where ganesha is down, and a failed start bans
-    // it from that node for good (fail-count INFINITY). Without the rule
-    // Pacemaker started a VIP's trigger at its home (exempt from the
-    // readiness rule) while the home's ganesha was dead and no other node
-    // was ready yet (ATriggerNeverStartsWhereGaneshaIsNotActive): the VIP
-    // never came home again.
-    const std::string active(kVipsGaneshaActive);
-    std::vector<std::string> vips_and_triggers = vips;
-    vips_and_triggers.insert(vips_and_triggers.end(), triggers.begin(), triggers.end());
-    add("constraints", active,
-        "<rsc_location id=\"" + active + "\">" + resource_set(active + "-vips", vips_and_triggers) +
-            inactive_rule_xml(active + "-rule", config.ganesha_active_attr) + "</rsc_location>");
+    // The rules for every VIP and trigger are rsc-pattern constraints (issue
+    // 15: one per VIP, or a set of them all, was most of a 32-node CIB): the
+    // pattern captures the home's name, the rule reads the resource's own
+    // meta attributes (value-source="meta"; Pacemaker expands %1 in
+    // attribute names only, not in values). Ids of nodes whose names start
+    // with a digit begin with '_', outside the capture: a second constraint.
+    auto add_for_every_vip = [&](std::string_view base, std::string_view resources, std::string_view attributes,
+                                 const std::function<std::string(const std::string& id)>& rules) {
+        for (const bool digit : {false, true}) {
+            std::string names;
+            for (const auto& node : nodes)
+                if ((id_base(node) != node) == digit) names += (names.empty() ? "" : "|") + regex_literal(node);
+            if (names.empty()) continue;
+            const std::string id = std::string(base) + (digit ? "-digit-names" : "");
+            add("constraints", id,
+                "<rsc_location id=\"" + escape(id) + "\" rsc-pattern=\"" +
+                    escape("^" + std::string(digit ? "_" : "") + "(" + names + ")-" + std::string(resources) + "$") +
+                    "\"" + std::string(attributes) + ">" + rules(id) + "</rsc_location>");
+        }
+    };
+    // One rule for every VIP and trigger, one order each way between the
+    // triggers, the grace clone and the VIPs (sets, unordered among
+    // themselves: Pacemaker unpacks them into the pairwise orders). The
+    // triggers are in the rule too: a trigger's start runs take-vip, which
+    // fails where ganesha is down, and a failed start bans it from that
+    // node for good (fail-count INFINITY). Without the rule Pacemaker
+    // started a VIP's trigger at its home (exempt from the readiness rule)
+    // while the home's ganesha was dead and no other node was ready yet
+    // (ATriggerNeverStartsWhereGaneshaIsNotActive): the VIP never came home
+    // again.
+    const std::string vip_and_trigger = "(cluster|trigger)_ip-1";
+    add_for_every_vip(kVipsGaneshaActive, vip_and_trigger, "", [&](const std::string& id) {
+        return inactive_rule_xml(id + "-rule", config.ganesha_active_attr);
+    });
     const std::string to_grace(kTriggersThenGrace), from_grace(kGraceThenVips);
     // Not symmetrical: its inverse (the grace clone's stop before a
     // trigger's stop) made every failover's VIP wait for the failed node's
@@ -207,48 +242,44 @@ Layout build_layout(const Config& config, const LayoutOptions& options) {
     // start only at home or where the node's daemon declared its ganesha in
     // grace for the VIP's holder: whatever Pacemaker decides, the VIP cannot
     // come up on a node whose ganesha would refuse its clients' reclaims or
-    // that took no grace for them. One constraint for every VIP (issue 15:
-    // one per VIP was 0.6 KB each): rsc-pattern captures the home's name,
-    // which names the attribute (grace-for-%1); the home comes from the
-    // resource's meta attribute (value-source). `ne` is also true where the
-    // attribute is not defined. Ids of nodes whose names start with a digit
-    // begin with '_', outside the capture: their own constraint.
-    for (const bool digit : {false, true}) {
-        std::string names;
-        for (const auto& node : nodes)
-            if ((id_base(node) != node) == digit) names += (names.empty() ? "" : "|") + regex_literal(node);
-        if (names.empty()) continue;
-        const std::string id = std::string(kNeedsGrace) + (digit ? "-digit-names" : ""), rule = id + "-rule";
-        add("constraints", id,
-            "<rsc_location id=\"" + escape(id) + "\" rsc-pattern=\"" +
-                escape("^" + std::string(digit ? "_" : "") + "(" + names + ")-(cluster|trigger)_ip-1$") +
-                "\"><rule id=\"" + escape(rule) + "\" score=\"-INFINITY\" boolean-op=\"and\"><expression id=\"" +
-                escape(rule + "-not-home") + "\" attribute=\"#uname\" operation=\"ne\" value-source=\"meta\" value=\"" +
-                std::string(kHomeMeta) + "\"/><expression id=\"" + escape(rule + "-not-ready") + "\" attribute=\"" +
-                escape(vip_ready_attribute("%1")) + "\" operation=\"ne\" value=\"1\"/></rule></rsc_location>");
+    // that took no grace for them. The attribute's name comes from the
+    // pattern's capture (grace-for-%1), the home from the meta attribute.
+    // `ne` is also true where the attribute is not defined.
+    add_for_every_vip(kNeedsGrace, vip_and_trigger, "", [&](const std::string& id) {
+        const std::string rule = id + "-rule";
+        return "<rule id=\"" + escape(rule) + "\" score=\"-INFINITY\" boolean-op=\"and\">" +
+               meta_expression(rule + "-not-home", "ne", kHomeMeta) + "<expression id=\"" +
+               escape(rule + "-not-ready") + "\" attribute=\"" + escape(vip_ready_attribute("%1")) +
+               "\" operation=\"ne\" value=\"1\"/></rule>";
+    });
+    // A VIP's window: W*1000 at home, 1000 less on each next node. One rule
+    // per rank, the node of each from the VIP's own meta attributes. On the
+    // VIP only: the trigger follows it (V-with-T merges V's scores into T's
+    // placement).
+    const std::size_t w = window_size(nodes.size());
+    add_for_every_vip(kWindow, "cluster_ip-1", "", [&](const std::string& id) {
+        std::string rules;
+        for (std::size_t k = 0; k < w; ++k) {
+            const std::string rule = id + "-" + rank_name(k);
+            rules += "<rule id=\"" + escape(rule) + "\" score=\"" + std::to_string(static_cast<int>(w - k) * kScoreStep) +
+                     "\">" + meta_expression(rule + "-here", "eq", window_meta(k)) + "</rule>";
+        }
+        return rules;
+    });
+    if (w < nodes.size()) {
+        // Outside its window a VIP and its trigger may still run (score 0,
+        // as everywhere in a symmetric cluster), but are not probed: the
+        // history of every node stays O(window), not O(n).
+        add_for_every_vip(kElsewhere, vip_and_trigger, " resource-discovery=\"never\"", [&](const std::string& id) {
+            const std::string rule = id + "-rule";
+            std::string x = "<rule id=\"" + escape(rule) + "\" score=\"0\" boolean-op=\"and\">";
+            for (std::size_t k = 0; k < w; ++k)
+                x += meta_expression(rule + "-not-" + rank_name(k), "ne", window_meta(k));
+            return x + "</rule>";
+        });
     }
     for (std::size_t i = 0; i < nodes.size(); ++i) {
         const std::string v = vip_id(nodes[i]), t = trigger_id(nodes[i]);
-        const auto window = vip_preferences(nodes, i);
-        for (const auto& p : window) {
-            const std::string id = prefers_id(nodes[i], p.node);
-            add("constraints", id,
-                "<rsc_location id=\"" + escape(id) + "\" rsc=\"" + escape(v) + "\" node=\"" + escape(p.node) +
-                    "\" score=\"" + std::to_string(p.score) + "\"/>");
-        }
-        if (window.size() < nodes.size()) {
-            // Outside its window the VIP and its trigger may still run
-            // (score 0, as everywhere in a symmetric cluster), but are not
-            // probed: the history of every node stays O(window), not O(n).
-            const std::string id = elsewhere_id(nodes[i]), rule = id + "-rule";
-            std::string x = "<rsc_location id=\"" + escape(id) + "\" resource-discovery=\"never\">" +
-                            resource_set(id + "-resources", {v, t}) + "<rule id=\"" + escape(rule) +
-                            "\" score=\"0\" boolean-op=\"and\">";
-            for (const auto& p : window)
-                x += "<expression id=\"" + escape(rule + "-not-" + p.node) +
-                     "\" attribute=\"#uname\" operation=\"ne\" value=\"" + escape(p.node) + "\"/>";
-            add("constraints", id, x + "</rule></rsc_location>");
-        }
         const std::string with = colocation_id(nodes[i]);
         add("constraints", with,
             "<rsc_colocation id=\"" + escape(with) + "\" rsc=\"" + escape(v) + "\" with-rsc=\"" + escape(t) +

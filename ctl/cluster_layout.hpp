@@ -9,31 +9,30 @@
 //   resources                                  constraints
 //   nfs_setup-clone  ocf:ganesha:ganesha_nfsd  nfs-grace-clone-grace-active: -INFINITY where
 //                    (ha_vol_mnt)                grace-active is not defined or ne 1
-//   nfs-mon-clone    ocf:ganesha:ganesha_mon   ganesha-ha-vips-ganesha-active: every V and T (a
-//   nfs-grace-clone  ocf:ganesha:ganesha_grace   resource set), -INFINITY where ganesha-active
-//                    (meta notify=true)          is not defined or ne 1
-//   per node N (V = N-cluster_ip-1,            ganesha-ha-triggers-then-nfs-grace-clone: order,
-//               T = N-trigger_ip-1):             Optional, not symmetrical, every T (a set) first
-//   V  ocf:heartbeat:IPaddr2 (ip, cidr_netmask, nfs-grace-clone-then-ganesha-ha-vips: order,
-//      [nic]; monitor 10s; stickiness 0,         Mandatory, every V (a set, unordered) then
-//      ganesha-ha-home N)                      per node N:
-//   T  ocf:ganesha:ganesha_handover (ip;         V-prefers-M for the W = min(n, kFallbacks + 1)
-//      monitor 10s; stickiness 0, home N)
-//   crm_config: ganesha-ha-options                 nodes of V's window: home W*1000, the next
-//     no-quorum-policy ignore (2 nodes) /          node in HA_CLUSTER_NODES order (W-1)*1000,
-//     stop (3+)                                    ..., wrapping (fail-back: home wins)
-//                                                V-elsewhere (only when W < n): V and T, score 0
-//                                                  and resource-discovery=never on every node
-//                                                  outside the window
-//                                                ganesha-ha-needs-grace: every V and T (rsc-
-//                                                  pattern), -INFINITY on every node but the
-//                                                  home (meta ganesha-ha-home) whose attribute
-//                                                  grace-for-<home> is not 1 (issue 11)
-//                                                V-with-T: colocation INFINITY
-//                                                T-then-V: order, Mandatory
+//   nfs-mon-clone    ocf:ganesha:ganesha_mon   ganesha-ha-triggers-then-nfs-grace-clone: order,
+//   nfs-grace-clone  ocf:ganesha:ganesha_grace   Optional, not symmetrical, every T (a set) first
+//                    (meta notify=true)        nfs-grace-clone-then-ganesha-ha-vips: order,
+//   per node N (V = N-cluster_ip-1,              Mandatory, every V (a set, unordered) then
+//               T = N-trigger_ip-1):           for every V and T (one rsc-pattern constraint
+//   V  ocf:heartbeat:IPaddr2 (ip, cidr_netmask,  each, reading the resource's meta attributes):
+//      [nic]; monitor 10s)                       ganesha-ha-vips-ganesha-active: -INFINITY where
+//   T  ocf:ganesha:ganesha_handover (ip;           ganesha-active is not defined or ne 1
+//      monitor 10s)                              ganesha-ha-window (V only): W*1000 on the node
+//   both: meta stickiness 0, the window of V       ganesha-ha-home, (W-1)*1000 on ganesha-ha-next-1,
+//     (W = min(n, kFallbacks + 1) nodes):          ... (fail-back: home wins)
+//     ganesha-ha-home N, ganesha-ha-next-K       ganesha-ha-elsewhere (only when W < n): score 0
+//     the K-th node after N in HA_CLUSTER_NODES    and resource-discovery=never on every node
+//     order, wrapping                              outside the window
+//   crm_config: ganesha-ha-options               ganesha-ha-needs-grace: -INFINITY on every node
+//     no-quorum-policy ignore (2 nodes) /          but the home whose attribute grace-for-<home>
+//     stop (3+)                                    is not 1 (issue 11)
+//                                                per node N:
+//                                                  V-with-T: colocation INFINITY
+//                                                  T-then-V: order, Mandatory
 //
 // Beyond the window (all W nodes unable to run V) V still runs: every other
-// node has score 0 (a symmetric cluster's default, which V-elsewhere keeps),
+// node has score 0 (a symmetric cluster's default, which ganesha-ha-elsewhere
+// keeps),
 // and Pacemaker takes the one with the fewest resources, then the first by
 // name. V is only probed inside its window, so a node's resource history
 // (the CIB status section, what the scheduler unpacks on every run) holds
@@ -51,21 +50,22 @@
 // order_rsc_sets: one ordering per member, both directions), in two objects
 // instead of 2n.
 //
-// The readiness rule (issue 11) is one rsc_location for every VIP (issue
-// 15; one per VIP was 19 KB of a 32-node CIB): its rsc-pattern
-// "^(node1|node2|...)-(cluster|trigger)_ip-1$" captures the home's name for
-// the attribute "grace-for-%1", and the home exempt from it is the
-// resource's meta attribute ganesha-ha-home (value-source="meta"; Pacemaker
-// expands %1 in attribute names only, not in values). Nodes whose names
-// start with a digit (ids "_<node>-...") get a second such constraint. A
-// VIP away from home therefore never moves to a node of its window that
-// comes back: only to a node in grace for it, which a daemon declares when
-// it takes a failed VIP, or home.
+// The rules on every VIP are one rsc_location each for all VIPs (issue 15:
+// one per VIP, or per VIP and node, was most of a 32-node CIB). Their
+// rsc-pattern "^(node1|node2|...)-(cluster|trigger)_ip-1$" captures the
+// home's name for the readiness attribute "grace-for-%1"; everything else a
+// rule needs per VIP (its home, its window) is the resource's own meta
+// attributes (value-source="meta"; Pacemaker expands %1 in attribute names
+// only, not in values). Nodes whose names start with a digit (ids
+// "_<node>-...") get a second constraint of each. A VIP away from home
+// never moves to a node of its window that comes back: only to a node in
+// grace for it, which a daemon declares when it takes a failed VIP, or home.
 //
 // Every object setup creates belongs to one CIB tag, <tag id="ganesha-ha">,
 // so teardown removes exactly those objects, and setup can tell its own
 // objects from an operator's with the same id. The tag lists every object
-// but a VIP's own constraints, which belong to it through the VIP's entry
+// but a VIP's own constraints (colocation and order, and in earlier
+// layouts its window's), which belong to it through the VIP's entry
 // (owned_ids): O(n) short entries instead of 10 per node.
 #pragma once
 
@@ -91,7 +91,10 @@ inline constexpr std::string_view kVipsGaneshaActive = "ganesha-ha-vips-ganesha-
 inline constexpr std::string_view kTriggersThenGrace = "ganesha-ha-triggers-then-nfs-grace-clone";
 inline constexpr std::string_view kGraceThenVips = "nfs-grace-clone-then-ganesha-ha-vips";
 inline constexpr std::string_view kNeedsGrace = "ganesha-ha-needs-grace";
-// Meta attribute of every VIP and trigger: its home node.
+inline constexpr std::string_view kWindow = "ganesha-ha-window";
+inline constexpr std::string_view kElsewhere = "ganesha-ha-elsewhere";
+// Meta attribute of every VIP and trigger: its home node, the first of its
+// window (window_meta).
 inline constexpr std::string_view kHomeMeta = "ganesha-ha-home";
 inline constexpr int kScoreStep = 1000;
 // A VIP's window: its home and the kFallbacks nodes after it in
@@ -122,8 +125,9 @@ struct Layout {
 std::string id_base(std::string_view node);
 std::string vip_id(std::string_view node);      // "<node>-cluster_ip-1"
 std::string trigger_id(std::string_view node);  // "<node>-trigger_ip-1"
-// The ids of the constraints of `home`'s VIP: its window's scores, the rule
-// outside the window, the colocation with its trigger and their order.
+// The ids of the constraints of `home`'s VIP: the colocation with its
+// trigger and their order; in earlier layouts also its window's scores and
+// the rule outside the window (which setup removes).
 std::string prefers_id(std::string_view home, std::string_view node);  // "<vip>-prefers-<node>"
 std::string elsewhere_id(std::string_view home);                       // "<vip>-elsewhere"
 std::string colocation_id(std::string_view home);                      // "<vip>-with-<trigger>"
@@ -135,6 +139,9 @@ struct Preference {
 };
 // min(nodes, kFallbacks + 1).
 std::size_t window_size(std::size_t nodes);
+// The meta attribute of every VIP and trigger that names the node of rank
+// `rank` in its window: kHomeMeta for 0, "ganesha-ha-next-<rank>" after it.
+std::string window_meta(std::size_t rank);
 // The failover order of nodes[home]'s VIP, its window: home first (W * 1000),
 // then the following nodes of the list, wrapping around, 1000 less each.
 std::vector<Preference> vip_preferences(const std::vector<std::string>& nodes, std::size_t home);

@@ -677,7 +677,9 @@ TEST(ClusterWindow, AVipAndItsTriggerAreProbedOnlyInTheirWindow) {
 // Pacemaker has nothing to do (no VIP moves or restarts), the next setup
 // changes nothing, and failover and fail-back behave as before.
 // The same from the linear layout of 2026-12-03 (one readiness constraint
-// per VIP, before it became one rsc-pattern constraint for all).
+// per VIP, before it became one rsc-pattern constraint for all), and from
+// the layout after that ("pattern": a VIP's window as one `prefers` per node
+// and one `elsewhere` per VIP, before they became rsc-pattern rules).
 class ClusterMigration : public ::testing::TestWithParam<std::tuple<std::string, int>> {};
 
 TEST_P(ClusterMigration, SetupOnAnOlderLayoutMovesNothing) {
@@ -685,8 +687,9 @@ TEST_P(ClusterMigration, SetupOnAnOlderLayoutMovesNothing) {
     const std::string old_layout = lab::read_file(std::string(GHA_SOURCE_DIR) + "/tests/data/" + kind + "-layout-" +
                                                   std::to_string(n) + "-nodes.xml");
     // An object only the old layout has.
-    const std::string old_only =
-        kind == "quadratic" ? "node1-cluster_ip-1-ganesha-active" : "node1-cluster_ip-1-needs-grace";
+    const std::string old_only = kind == "quadratic" ? "node1-cluster_ip-1-ganesha-active"
+                                 : kind == "linear"  ? "node1-cluster_ip-1-needs-grace"
+                                                     : "node1-cluster_ip-1-prefers-node1";
     Simulation sim(numbered(n), old_layout);
     EXPECT_NE(lab::read_file(sim.state()).find(old_only), std::string::npos);
     // Mid-failover: node2's nfsd is down, its VIP on node3, whose daemon
@@ -738,10 +741,57 @@ TEST_P(ClusterMigration, SetupOnAnOlderLayoutMovesNothing) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Layouts, ClusterMigration,
-                         ::testing::Combine(::testing::Values("quadratic", "linear"), ::testing::Values(3, 6)),
+                         ::testing::Combine(::testing::Values("quadratic", "linear", "pattern"), ::testing::Values(3, 6)),
                          [](const ::testing::TestParamInfo<std::tuple<std::string, int>>& p) {
                              return std::get<0>(p.param) + std::to_string(std::get<1>(p.param)) + "Nodes";
                          });
+
+// ---- add and delete on a running cluster ---------------------------------------------
+
+// `add` changes the windows of the VIPs before the new node (their meta
+// attributes ganesha-ha-next-K): Pacemaker starts the new node's VIP and
+// trigger and probes them in their window, and stops, starts or moves no
+// other resource. `delete` stops only the deleted node's VIP and trigger.
+std::vector<std::string> vip_actions(const Graph& g, const std::string& except_home) {
+    std::vector<std::string> out;
+    std::istringstream names(g.names());
+    for (std::string line; std::getline(names, line);) {
+        const bool vip = line.find("-cluster_ip-1_") != std::string::npos || line.find("-trigger_ip-1_") != std::string::npos;
+        const bool probe = line.find("_monitor_0@") != std::string::npos;
+        if (vip && !probe && !line.starts_with(vip_id(except_home)) && !line.starts_with(trigger_id(except_home)))
+            out.push_back(line);
+    }
+    return out;
+}
+
+TEST(ClusterAddDelete, AddingOrDeletingANodeTouchesNoOtherVip) {
+    const auto six = numbered(6), five = numbered(5);
+    lab::TempDir dir;
+    Simulation sim(six, layout_for(dir, five));
+    const std::string config = lab::write_file(sim.file("ganesha-ha.conf"), conf_text(five));
+    auto r = hactl(config, {"--wait", "0", "add", "node6", "192.0.2.106"}, sim.state());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    std::string graph = sim.file("add-graph.xml");
+    sim.run({}, graph);
+    Graph g(lab::read_file(graph));
+    EXPECT_TRUE(g.has(trigger_id("node6") + "_start_0@node6")) << g.names();
+    EXPECT_EQ(vip_actions(g, "node6"), std::vector<std::string>{}) << g.names();
+    sim.settle();
+    sim.expect_every_vip_at_home_except({});
+    // node6's window: node6, node1, node2, node3; probed there only.
+    EXPECT_EQ(sim.known_on(vip_id("node6")), (std::set<std::string>{"node6", "node1", "node2", "node3"}));
+
+    r = hactl(config, {"--wait", "0", "delete", "node2"}, sim.state());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    graph = sim.file("delete-graph.xml");
+    sim.run({}, graph);
+    g = Graph(lab::read_file(graph));
+    EXPECT_TRUE(g.has(vip_id("node2") + "_stop_0@node2")) << g.names();
+    EXPECT_EQ(vip_actions(g, "node2"), std::vector<std::string>{}) << g.names();
+    sim.settle();
+    for (const auto& n : {"node1", "node3", "node4", "node5", "node6"}) EXPECT_EQ(sim.vip_on(n), n);
+    EXPECT_EQ(sim.vip_on("node2"), "<stopped>");
+}
 
 // ---- setup --adopt-glusterfs ------------------------------------------------------
 
@@ -1104,7 +1154,10 @@ TEST_F(ClusterOnCibFile, AddAndDeleteUpdateTheCibAndTheFileWithABackup) {
     EXPECT_NE(added.find("HA_CLUSTER_NODES=\"node1,node2,node3,node4\""), std::string::npos) << added;
     EXPECT_NE(added.find("VIP_node4=\"192.0.2.104\""), std::string::npos) << added;
     EXPECT_NE(section("resources").find("node4-cluster_ip-1"), std::string::npos);
-    EXPECT_NE(section("constraints").find("node1-cluster_ip-1-prefers-node4"), std::string::npos);
+    // node3's window goes on to node4 now, before node1.
+    EXPECT_NE(section("resources").find("id=\"node3-cluster_ip-1-meta_attributes-ganesha-ha-next-1\" name=\"ganesha-ha-next-1\" value=\"node4\""),
+              std::string::npos)
+        << section("resources");
     EXPECT_EQ(lab::run_capture({"crm_verify", "-L"}, 30000ms, {{"CIB_file", cib}}).exit_code, 0);
     // Setup with the new file is a no-op: add left the CIB exactly as setup would.
     r = run({"setup"});
@@ -1133,7 +1186,9 @@ TEST_F(ClusterOnCibFile, AddAndDeleteUpdateTheCibAndTheFileWithABackup) {
     EXPECT_NE(lab::read_file(config).find("HA_CLUSTER_NODES=\"node1,node3,node4\""), std::string::npos);
     EXPECT_EQ(lab::read_file(config).find("VIP_node2"), std::string::npos);
     EXPECT_EQ(section("resources").find("node2-cluster_ip-1"), std::string::npos);
-    EXPECT_EQ(section("constraints").find("prefers-node2"), std::string::npos);
+    EXPECT_EQ(section("constraints").find("node2-"), std::string::npos) << section("constraints");
+    EXPECT_NE(section("constraints").find("^(node1|node3|node4)-"), std::string::npos) << section("constraints");
+    EXPECT_EQ(section("resources").find("value=\"node2\""), std::string::npos) << section("resources");
     EXPECT_NE(section("resources").find("unrelated"), std::string::npos);
 }
 

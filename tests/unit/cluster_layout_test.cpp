@@ -70,15 +70,46 @@ TEST(ClusterLayout, PreferencesAreRoundRobinWithHomeHighest) {
     EXPECT_EQ(p[3].score, 1000);
 }
 
-TEST(ClusterLayout, PrefersConstraintsCarryThoseScores) {
+std::map<std::string, std::string> meta_of(const Layout& l, const std::string& id) {
+    std::map<std::string, std::string> meta;
+    const auto* o = object(l, id);
+    if (!o) return meta;
+    const Xml p(o->xml);
+    for (const pugi::xml_node nv : p.root.child("meta_attributes").children("nvpair"))
+        meta[attr(nv, "name")] = attr(nv, "value");
+    return meta;
+}
+
+// The window of every VIP is one rsc-pattern constraint (issue 15), a rule
+// per rank, whose node each VIP and trigger names in its meta attributes.
+TEST(ClusterLayout, TheWindowIsOneRulePerRankOnEachVipsMetaAttributes) {
     const Layout l = layout_of(conf_text(3));
-    const auto* home = object(l, "node3-cluster_ip-1-prefers-node3");
-    const auto* next = object(l, "node3-cluster_ip-1-prefers-node1");
-    const auto* last = object(l, "node3-cluster_ip-1-prefers-node2");
-    ASSERT_TRUE(home && next && last);
-    EXPECT_EQ(attr(Xml(home->xml).root, "score"), "3000");
-    EXPECT_EQ(attr(Xml(next->xml).root, "score"), "2000");
-    EXPECT_EQ(attr(Xml(last->xml).root, "score"), "1000");
+    const auto* window = object(l, std::string(kWindow));
+    ASSERT_TRUE(window);
+    const Xml doc(window->xml);
+    EXPECT_EQ(attr(doc.root, "rsc-pattern"), "^(node1|node2|node3)-cluster_ip-1$");  // the VIPs: triggers follow them
+    std::vector<std::string> scores;
+    for (const pugi::xml_node rule : doc.root.children("rule")) {
+        scores.push_back(attr(rule, "score"));
+        const auto x = named(rule, "expression");
+        ASSERT_EQ(x.size(), 1u);
+        EXPECT_EQ(attr(x[0], "attribute"), "#uname");
+        EXPECT_EQ(attr(x[0], "operation"), "eq");
+        EXPECT_EQ(attr(x[0], "value-source"), "meta");
+        EXPECT_EQ(attr(x[0], "value"), window_meta(scores.size() - 1));
+    }
+    EXPECT_EQ(scores, (std::vector<std::string>{"3000", "2000", "1000"}));
+    EXPECT_EQ(window_meta(0), std::string(kHomeMeta));
+    EXPECT_EQ(window_meta(2), "ganesha-ha-next-2");
+    for (const std::string& id : {vip_id("node3"), trigger_id("node3")}) {
+        auto meta = meta_of(l, id);
+        EXPECT_EQ(meta["resource-stickiness"], "0") << id;
+        EXPECT_EQ(meta[window_meta(0)], "node3") << id;
+        EXPECT_EQ(meta[window_meta(1)], "node1") << id;
+        EXPECT_EQ(meta[window_meta(2)], "node2") << id;
+        EXPECT_EQ(meta.size(), 4u) << id;
+    }
+    for (const auto& o : l.objects) EXPECT_EQ(o.id.find("-prefers-"), std::string::npos) << o.id;
 }
 
 TEST(ClusterLayout, OneNodeIsInsufficient) {
@@ -161,10 +192,10 @@ TEST(ClusterLayout, DeterministicAndUsesTheAgentsAndOrders) {
     EXPECT_EQ(attr(sets[1].child("resource_ref"), "id"), "nfs-grace-clone");
     // One ganesha-active rule for every VIP and every trigger.
     const Xml rule(object(l, "ganesha-ha-vips-ganesha-active")->xml);
-    EXPECT_EQ(named(rule.root.child("resource_set"), "resource_ref").size(), 6u);
-    EXPECT_EQ(attr(named(rule.root.child("resource_set"), "resource_ref")[4], "id"), "node2-trigger_ip-1");
+    EXPECT_EQ(attr(rule.root, "rsc-pattern"), "^(node1|node2|node3)-(cluster|trigger)_ip-1$");
     EXPECT_EQ(attr(rule.root.child("rule"), "score"), "-INFINITY");
     EXPECT_EQ(named(rule.root.child("rule"), "expression").size(), 2u);
+    EXPECT_EQ(attr(named(rule.root.child("rule"), "expression")[0], "attribute"), "ganesha-active");
     EXPECT_EQ(attr(Xml(object(l, "node2-cluster_ip-1-with-node2-trigger_ip-1")->xml).root, "score"), "INFINITY");
     EXPECT_EQ(attr(Xml(object(l, "node2-trigger_ip-1-then-node2-cluster_ip-1")->xml).root, "kind"), "Mandatory");
 }
@@ -181,31 +212,39 @@ TEST(ClusterLayout, BeyondFourNodesAVipPrefersItsWindowAndIsProbedOnlyThere) {
     EXPECT_EQ(p[3].score, 1000);
 
     const Layout l = layout_of(conf_text(6));
-    EXPECT_TRUE(object(l, "node5-cluster_ip-1-prefers-node2"));
-    EXPECT_FALSE(object(l, "node5-cluster_ip-1-prefers-node3"));
-    const auto* elsewhere = object(l, "node5-cluster_ip-1-elsewhere");
+    for (const std::string& id : {vip_id("node5"), trigger_id("node5")}) {
+        auto meta = meta_of(l, id);
+        EXPECT_EQ(meta[window_meta(0)], "node5") << id;
+        EXPECT_EQ(meta[window_meta(1)], "node6") << id;
+        EXPECT_EQ(meta[window_meta(2)], "node1") << id;
+        EXPECT_EQ(meta[window_meta(3)], "node2") << id;
+    }
+    const auto* elsewhere = object(l, std::string(kElsewhere));
     ASSERT_TRUE(elsewhere);
     const Xml doc(elsewhere->xml);
     const pugi::xml_node e = doc.root;
     EXPECT_EQ(attr(e, "resource-discovery"), "never");
-    std::vector<std::string> resources, outside;
-    for (const pugi::xml_node r : e.child("resource_set").children("resource_ref")) resources.push_back(attr(r, "id"));
-    EXPECT_EQ(resources, (std::vector<std::string>{"node5-cluster_ip-1", "node5-trigger_ip-1"}));
+    EXPECT_EQ(attr(e, "rsc-pattern"), "^(node1|node2|node3|node4|node5|node6)-(cluster|trigger)_ip-1$");
     EXPECT_EQ(attr(e.child("rule"), "score"), "0");
     EXPECT_EQ(attr(e.child("rule"), "boolean-op"), "and");
+    std::vector<std::string> outside;
     for (const pugi::xml_node x : e.child("rule").children("expression")) {
         EXPECT_EQ(attr(x, "attribute"), "#uname");
         EXPECT_EQ(attr(x, "operation"), "ne");
+        EXPECT_EQ(attr(x, "value-source"), "meta");
         outside.push_back(attr(x, "value"));
     }
-    EXPECT_EQ(outside, (std::vector<std::string>{"node5", "node6", "node1", "node2"}));
+    EXPECT_EQ(outside, (std::vector<std::string>{window_meta(0), window_meta(1), window_meta(2), window_meta(3)}));
 
     // Up to four nodes every node is in every window: no such constraint,
     // and the scores are those of the quadratic layout (home n*1000).
     const Layout four = layout_of(conf_text(4));
-    EXPECT_FALSE(object(four, "node1-cluster_ip-1-elsewhere"));
-    EXPECT_EQ(attr(Xml(object(four, "node2-cluster_ip-1-prefers-node1")->xml).root, "score"), "1000");
-    EXPECT_EQ(attr(Xml(object(four, "node2-cluster_ip-1-prefers-node2")->xml).root, "score"), "4000");
+    EXPECT_FALSE(object(four, std::string(kElsewhere)));
+    std::vector<std::string> scores;
+    for (const pugi::xml_node rule : Xml(object(four, std::string(kWindow))->xml).root.children("rule"))
+        scores.push_back(attr(rule, "score"));
+    EXPECT_EQ(scores, (std::vector<std::string>{"4000", "3000", "2000", "1000"}));
+    EXPECT_EQ(meta_of(four, vip_id("node2"))[window_meta(3)], "node1");
 }
 
 // Issue 11: away from home, a VIP and its trigger start only where the
@@ -233,13 +272,8 @@ TEST(ClusterLayout, EveryVipNeedsGraceAwayFromHome) {
     EXPECT_EQ(attr(x[1], "operation"), "ne");
     EXPECT_EQ(attr(x[1], "value"), "1");
     for (const char* home : {"node1", "node2", "node3"})
-        for (const std::string& id : {vip_id(home), trigger_id(home)}) {
-            const Xml p(object(l, id)->xml);
-            std::map<std::string, std::string> meta;
-            for (const pugi::xml_node nv : p.root.child("meta_attributes").children("nvpair"))
-                meta[attr(nv, "name")] = attr(nv, "value");
-            EXPECT_EQ(meta[std::string(kHomeMeta)], home) << id;
-        }
+        for (const std::string& id : {vip_id(home), trigger_id(home)})
+            EXPECT_EQ(meta_of(l, id)[std::string(kHomeMeta)], home) << id;
     for (const auto& obj : l.objects) EXPECT_FALSE(obj.id.ends_with("-cluster_ip-1-needs-grace")) << obj.id;
 }
 
@@ -256,6 +290,11 @@ TEST(ClusterLayout, TheReadinessPatternMatchesExactlyTheLayoutsNames) {
     ASSERT_TRUE(digits);
     EXPECT_EQ(attr(Xml(digits->xml).root, "rsc-pattern"), "^_(1b)-(cluster|trigger)_ip-1$");
     EXPECT_EQ(vip_id("1b"), "_1b-cluster_ip-1");
+    // The same split for every rule on all VIPs.
+    for (const auto base : {kVipsGaneshaActive, kWindow})
+        EXPECT_EQ(attr(Xml(object(l, std::string(base) + "-digit-names")->xml).root, "rsc-pattern").substr(0, 6),
+                  "^_(1b)")
+            << base;
 }
 
 TEST(ClusterLayout, GrowsLinearlyWithTheNodes) {
@@ -278,12 +317,12 @@ TEST(ClusterLayout, GrowsLinearlyWithTheNodes) {
         EXPECT_EQ(constraints[n] - constraints[8], static_cast<std::size_t>(n - 8) * (constraints[16] - constraints[8]) / 8);
         // Bytes: linear up to the lengths of the numbers in names and addresses.
         const double per_node = static_cast<double>(bytes[n] - bytes[8]) / (n - 8);
-        EXPECT_LT(per_node, 5000) << n;
-        EXPECT_GT(per_node, 3500) << n;
+        EXPECT_LT(per_node, 3200) << n;
+        EXPECT_GT(per_node, 2500) << n;
     }
-    // Per node: VIP, trigger, the window's preferences, one "elsewhere",
-    // the colocation and the order (the readiness rule is one for all).
-    EXPECT_EQ((objects[16] - objects[8]) / 8, 2 + (kFallbacks + 1) + 1 + 2);
+    // Per node: VIP, trigger, the colocation and the order (the rules are
+    // one for all).
+    EXPECT_EQ((objects[16] - objects[8]) / 8, 2u + 2u);
 }
 
 TEST(ClusterLayout, LayoutKeys) {

@@ -181,13 +181,26 @@ void ControlServer::prepare_path() {
     if (::lstat(path.c_str(), &st) != 0) return;
     if (!S_ISSOCK(st.st_mode))
         throw std::runtime_error(path + " exists and is not a socket; not replacing it");
-    stream_protocol::socket probe(io_);
-    std::error_code ec;
-    probe.connect(stream_protocol::endpoint(path), ec);  // local connect does not block
-    if (!ec && listener_is_alive(probe.native_handle()))
-        throw std::runtime_error("another ganesha-had is live on " + path);
-    if (ec && ec != asio::error::connection_refused)
-        throw std::runtime_error("cannot check control socket " + path + ": " + ec.message());
+    // A non-blocking connect(): a listener whose backlog is full (a daemon
+    // that is up but stuck, or a child still holding a crashed daemon's
+    // socket) makes a blocking one wait for ever, and asio's synchronous
+    // connect() waits too. On a local socket it succeeds, is refused (nobody
+    // listens) or fails with EAGAIN (backlog full) at once.
+    const int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (probe < 0) throw std::runtime_error("cannot check control socket " + path + ": " + std::strerror(errno));
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+    const int error = ::connect(probe, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0 ? 0 : errno;
+    const bool alive = error == 0 && listener_is_alive(probe);
+    ::close(probe);
+    if (alive) throw std::runtime_error("another ganesha-had is live on " + path);
+    if (error == EAGAIN)
+        throw std::runtime_error("control socket " + path +
+                                 " has a listener that accepts no connection (its backlog is full: a stuck "
+                                 "ganesha-had, or a process still holding a crashed one's socket); not replacing it");
+    if (error != 0 && error != ECONNREFUSED)
+        throw std::runtime_error("cannot check control socket " + path + ": " + std::strerror(error));
     if (::unlink(path.c_str()) != 0 && errno != ENOENT)
         throw std::runtime_error("cannot remove stale control socket " + path + ": " + std::strerror(errno));
 }

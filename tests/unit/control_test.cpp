@@ -422,6 +422,56 @@ TEST_F(ServerTest, ALiveDaemonOnThePathIsNotDisplaced) {
     EXPECT_EQ(call({"whoami"})["result"], 0);  // the first one still answers
 }
 
+// A listener that accepts nothing and whose backlog is full: the check
+// neither hangs (a blocking connect() waits for room for ever) nor replaces
+// the socket; it says why it refused.
+TEST_F(ServerTest, AListenerWithAFullBacklogIsNeitherWaitedForNorDisplaced) {
+    const int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strcpy(a.sun_path, path.c_str());
+    ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(::listen(listener, 0), 0);
+    std::vector<int> queued;
+    for (int i = 0; i < 64; ++i) {
+        const int c = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (::connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+            ASSERT_EQ(errno, EAGAIN) << std::strerror(errno);
+            ::close(c);
+            break;
+        }
+        queued.push_back(c);
+    }
+    ASSERT_LT(queued.size(), 64u) << "the backlog never filled";
+
+    std::promise<std::string> refused;
+    auto outcome = refused.get_future();
+    std::thread check([&] {
+        asio::io_context other;
+        try {
+            ControlServer s(other, ServerOptions{path, std::nullopt}, registry);
+            refused.set_value("started");
+        } catch (const std::runtime_error& e) {
+            refused.set_value(e.what());
+        }
+    });
+    const bool answered = outcome.wait_for(5s) == std::future_status::ready;
+    int open_listener = listener;
+    if (!answered) {  // closing the listener wakes a blocked connect(), so the thread ends
+        ::close(listener);
+        open_listener = -1;
+    }
+    check.join();
+    ASSERT_TRUE(answered) << "the check waited for the full backlog";
+    const std::string what = outcome.get();
+    EXPECT_NE(what.find("backlog is full"), std::string::npos) << what;
+    EXPECT_NE(what.find(path), std::string::npos) << what;
+    struct stat st {};
+    EXPECT_EQ(::lstat(path.c_str(), &st), 0) << "the socket file was removed";
+    for (const int c : queued) ::close(c);
+    if (open_listener >= 0) ::close(open_listener);
+}
+
 TEST_F(ServerTest, APathThatIsNotASocketIsLeftAlone) {
     std::ofstream(path) << "operator's file";
     asio::io_context other;

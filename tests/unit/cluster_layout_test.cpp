@@ -241,8 +241,8 @@ TEST(ClusterLayout, BeyondFourNodesAVipPrefersItsWindowAndIsProbedOnlyThere) {
     const Layout four = layout_of(conf_text(4));
     EXPECT_FALSE(object(four, std::string(kElsewhere)));
     std::vector<std::string> scores;
-    for (const pugi::xml_node rule : Xml(object(four, std::string(kWindow))->xml).root.children("rule"))
-        scores.push_back(attr(rule, "score"));
+    const Xml four_window(object(four, std::string(kWindow))->xml);  // named: a temporary would die before the loop
+    for (const pugi::xml_node rule : four_window.root.children("rule")) scores.push_back(attr(rule, "score"));
     EXPECT_EQ(scores, (std::vector<std::string>{"4000", "3000", "2000", "1000"}));
     EXPECT_EQ(meta_of(four, vip_id("node2"))[window_meta(3)], "node1");
 }

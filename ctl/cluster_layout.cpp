@@ -165,7 +165,8 @@ Layout build_layout(const Config& config, const LayoutOptions& options) {
               primitive("nfs-grace", "ocf", kProvider, "ganesha_grace", {{"grace_active", config.grace_active_attr}},
                         {}, {{"monitor", "5s", "10s"}}),
               {{"notify", "true"}}));
-    for (const auto& node : nodes) {
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        const std::string& node = nodes[i];
         const std::string& vip = config.vips.at(node);
         const int netmask = options.cidr_netmask.value_or(is_ipv6(vip) ? 128 : 32);
         std::vector<std::pair<std::string, std::string>> params = {{"ip", vip},
@@ -175,7 +176,7 @@ Layout build_layout(const Config& config, const LayoutOptions& options) {
         // and the window's first; ganesha-ha-next-K: the window's others, in
         // order (kWindow, kElsewhere).
         std::vector<std::pair<std::string, std::string>> meta = {{"resource-stickiness", "0"}};
-        const auto window = vip_preferences(nodes, static_cast<std::size_t>(&node - nodes.data()));
+        const auto window = vip_preferences(nodes, i);
         for (std::size_t k = 0; k < window.size(); ++k) meta.emplace_back(window_meta(k), window[k].node);
         add("resources", vip_id(node),
             primitive(vip_id(node), "ocf", "heartbeat", "IPaddr2", params, meta, {{"monitor", "10s", "20s"}}));

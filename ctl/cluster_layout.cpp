@@ -198,17 +198,19 @@ Layout build_layout(const Config& config, const LayoutOptions& options) {
     // meta attributes (value-source="meta"; Pacemaker expands %1 in
     // attribute names only, not in values). Ids of nodes whose names start
     // with a digit begin with '_', outside the capture: a second constraint.
+    std::string names[2];  // the alternatives of the capture: [0] ids that are the names, [1] "_<name>"
+    for (const auto& node : nodes) {
+        std::string& list = names[id_base(node) != node];
+        list += (list.empty() ? "" : "|") + regex_literal(node);
+    }
     auto add_for_every_vip = [&](std::string_view base, std::string_view resources, std::string_view attributes,
                                  const std::function<std::string(const std::string& id)>& rules) {
         for (const bool digit : {false, true}) {
-            std::string names;
-            for (const auto& node : nodes)
-                if ((id_base(node) != node) == digit) names += (names.empty() ? "" : "|") + regex_literal(node);
-            if (names.empty()) continue;
+            if (names[digit].empty()) continue;
             const std::string id = std::string(base) + (digit ? "-digit-names" : "");
             add("constraints", id,
                 "<rsc_location id=\"" + escape(id) + "\" rsc-pattern=\"" +
-                    escape("^" + std::string(digit ? "_" : "") + "(" + names + ")-" + std::string(resources) + "$") +
+                    escape("^" + std::string(digit ? "_" : "") + "(" + names[digit] + ")-" + std::string(resources) + "$") +
                     "\"" + std::string(attributes) + ">" + rules(id) + "</rsc_location>");
         }
     };
@@ -257,13 +259,15 @@ Layout build_layout(const Config& config, const LayoutOptions& options) {
     // per rank, the node of each from the VIP's own meta attributes. On the
     // VIP only: the trigger follows it (V-with-T merges V's scores into T's
     // placement).
-    const std::size_t w = window_size(nodes.size());
+    // Every window has the same ranks and scores: the first node's says them.
+    const auto ranks = vip_preferences(nodes, 0);
+    const std::size_t w = ranks.size();
     add_for_every_vip(kWindow, "cluster_ip-1", "", [&](const std::string& id) {
         std::string rules;
         for (std::size_t k = 0; k < w; ++k) {
             const std::string rule = id + "-" + rank_name(k);
-            rules += "<rule id=\"" + escape(rule) + "\" score=\"" + std::to_string(static_cast<int>(w - k) * kScoreStep) +
-                     "\">" + meta_expression(rule + "-here", "eq", window_meta(k)) + "</rule>";
+            rules += "<rule id=\"" + escape(rule) + "\" score=\"" + std::to_string(ranks[k].score) + "\">" +
+                     meta_expression(rule + "-here", "eq", window_meta(k)) + "</rule>";
         }
         return rules;
     });

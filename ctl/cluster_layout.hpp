@@ -31,12 +31,12 @@
 //                                                  T-then-V: order, Mandatory
 //
 // Beyond the window (all W nodes unable to run V) V still runs: every other
-// node has score 0 (a symmetric cluster's default, which ganesha-ha-elsewhere
-// keeps),
-// and Pacemaker takes the one with the fewest resources, then the first by
-// name. V is only probed inside its window, so a node's resource history
-// (the CIB status section, what the scheduler unpacks on every run) holds
-// 3 clone instances + 2W primitives instead of 3 + 2n.
+// node has score 0 (a symmetric cluster's default, which
+// ganesha-ha-elsewhere keeps), and Pacemaker takes the one with the fewest
+// resources, then the first by name. V is only probed inside its window,
+// so a node's resource history (the CIB status section, what the scheduler
+// unpacks on every run) holds 3 clone instances + 2W primitives instead of
+// 3 + 2n.
 //
 // Why the trigger -> grace order is Optional (GlusterFS's is Mandatory):
 // with Mandatory, every move of a trigger restarts the whole grace clone,

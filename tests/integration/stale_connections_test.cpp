@@ -30,17 +30,20 @@ sockaddr_in loopback(std::uint16_t port) {
     return a;
 }
 
+// A listening socket on 127.0.0.1 and a port the kernel picks: that port.
+void listen_on_loopback(Fd& socket, std::uint16_t& port) {
+    socket.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a = loopback(0);
+    ASSERT_EQ(::bind(socket.fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(::listen(socket.fd, 8), 0);
+    socklen_t len = sizeof a;
+    ASSERT_EQ(::getsockname(socket.fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    port = ntohs(a.sin_port);
+}
+
 class StaleConnections : public ::testing::Test {
 protected:
-    void SetUp() override {
-        listener.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in a = loopback(0);
-        ASSERT_EQ(::bind(listener.fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-        ASSERT_EQ(::listen(listener.fd, 8), 0);
-        socklen_t len = sizeof a;
-        ASSERT_EQ(::getsockname(listener.fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
-        port = ntohs(a.sin_port);
-    }
+    void SetUp() override { listen_on_loopback(listener, port); }
     // A client connected and accepted: {client, server side}.
     void connect_one(Fd& client, Fd& server) {
         client.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -107,15 +110,12 @@ TEST_F(StaleConnections, NotFreshClosesAnEstablishedConnectionThatHasHeardNothin
 // client's own socket is then rightly on that port.
 TEST_F(StaleConnections, NothingOnAnotherPortIsTouched) {
     Fd other;
-    other.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a = loopback(0);
-    ASSERT_EQ(::bind(other.fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    ASSERT_EQ(::listen(other.fd, 8), 0);
-    socklen_t len = sizeof a;
-    ASSERT_EQ(::getsockname(other.fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
-    const auto other_port = ntohs(a.sin_port);
+    std::uint16_t other_port = 0;
+    ASSERT_NO_FATAL_FAILURE(listen_on_loopback(other, other_port));
     Fd client, server;
     connect_one(client, server);
+    sockaddr_in a{};
+    socklen_t len = sizeof a;
     ASSERT_EQ(::getsockname(client.fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
     ASSERT_NE(ntohs(a.sin_port), other_port);
     std::error_code ec;

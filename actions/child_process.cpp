@@ -16,6 +16,8 @@
 #include <thread>
 #include <utility>
 
+#include "monitors/unique_fd.hpp"
+
 extern char** environ;
 
 // glibc 2.34 has closefrom as a spawn file action: the child then cannot
@@ -27,7 +29,7 @@ extern char** environ;
 namespace gha {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Monotonic = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 // Only the destructor and a failed setup wait for a child synchronously, and
@@ -38,24 +40,6 @@ constexpr std::size_t kMaxDescribedLine = 200;
 int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
 std::error_code errno_code(int error) { return {error, std::generic_category()}; }
-
-class Fd {
-public:
-    Fd() = default;
-    ~Fd() { reset(); }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-    int* out() { return &fd_; }
-    int release() { return std::exchange(fd_, -1); }
-    void reset() {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = -1;
-    }
-
-private:
-    int fd_ = -1;
-};
 
 // A daemon started with a closed stdout could get fd 1 or 2 for a pipe end;
 // the child's dup2s onto 1 and 2 would then clobber each other.
@@ -70,7 +54,7 @@ std::error_code move_above_stdio(int& fd) {
 
 // O_CLOEXEC on both ends (the child gets its end through dup2, which clears
 // it); O_NONBLOCK on the read end only: a child must not see EAGAIN on write.
-std::error_code make_pipe(Fd& read_end, Fd& write_end) {
+std::error_code make_pipe(UniqueFd& read_end, UniqueFd& write_end) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return errno_code(errno);
     *read_end.out() = fds[0];
@@ -85,13 +69,13 @@ std::error_code make_pipe(Fd& read_end, Fd& write_end) {
 
 // SIGKILL leaves the child nothing to run, so this is short in practice.
 bool reap_blocking(pid_t pid, int pidfd) {
-    const auto deadline = Clock::now() + kReapBound;
+    const auto deadline = Monotonic::now() + kReapBound;
     for (;;) {
         int status = 0;
         const pid_t r = ::waitpid(pid, &status, WNOHANG);
         if (r == pid) return true;
         if (r < 0 && errno == ECHILD) return true;  // already reaped elsewhere: no zombie either
-        const auto left = std::chrono::ceil<milliseconds>(deadline - Clock::now());
+        const auto left = std::chrono::ceil<milliseconds>(deadline - Monotonic::now());
         if (left.count() <= 0) return false;
         if (r < 0) continue;  // EINTR
         if (pidfd >= 0) {
@@ -205,7 +189,7 @@ std::shared_ptr<ChildProcess> ChildProcess::start(asio::io_context& io,
         new ChildProcess(io, std::move(options), std::move(handler)));
     self->result_.program = argv.empty() ? std::string() : argv.front();
     self->result_.timeout = self->options_.timeout;
-    self->started_ = Clock::now();
+    self->started_ = Monotonic::now();
     if (auto ec = self->spawn(argv)) {
         self->result_.error = ec;
         self->post_finish();  // never from inside start()
@@ -229,7 +213,7 @@ std::error_code ChildProcess::spawn(const std::vector<std::string>& argv) {
         if (name.empty() || name.find('=') != std::string::npos)
             return std::make_error_code(std::errc::invalid_argument);
 
-    Fd out_read, out_write, err_read, err_write;
+    UniqueFd out_read, out_write, err_read, err_write;
     if (auto ec = make_pipe(out_read, out_write)) return ec;
     if (auto ec = make_pipe(err_read, err_write)) return ec;
 
@@ -435,7 +419,7 @@ void ChildProcess::finish() {
     err_.pipe.close(ignored);
     out_.open = err_.open = false;
     if (reaped_) pidfd_.close(ignored);
-    result_.duration = std::chrono::duration_cast<milliseconds>(Clock::now() - started_);
+    result_.duration = std::chrono::duration_cast<milliseconds>(Monotonic::now() - started_);
     // Moved out first: the handler may call cancel() or drop the last owner.
     Handler handler = std::move(handler_);
     handler_ = nullptr;

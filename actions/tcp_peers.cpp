@@ -17,6 +17,8 @@
 #include <cstring>
 #include <optional>
 
+#include "monitors/unique_fd.hpp"
+
 namespace gha {
 namespace {
 
@@ -27,22 +29,15 @@ constexpr int kNewSynRecv = 12;  // TCP_NEW_SYN_RECV (a request socket)
 constexpr std::uint8_t kRetransmitting = 2;  // idiag_retrans: retransmissions of the pending segment
 constexpr std::size_t kMaxMessages = 65536;
 
-struct Fd {
-    int fd;
-    ~Fd() {
-        if (fd >= 0) ::close(fd);
-    }
-};
-
 // A sock_diag socket with `type` (SOCK_DIAG_BY_FAMILY, SOCK_DESTROY) sent
 // for TCP sockets of `family` in `states` (a bit per TCP state), `id` when
 // one socket is meant. 0 or an errno; the socket in `s` for the answer.
-int send_request(Fd& s, std::uint16_t type, std::uint16_t flags, int family, std::uint32_t states,
+int send_request(UniqueFd& s, std::uint16_t type, std::uint16_t flags, int family, std::uint32_t states,
                  const inet_diag_sockid* id = nullptr, std::uint8_t extensions = 0) {
-    s.fd = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-    if (s.fd < 0) return errno;
+    s.reset(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
+    if (s.get() < 0) return errno;
     timeval tv{2, 0};  // a backstop: the kernel answers at once
-    ::setsockopt(s.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     struct {
         nlmsghdr nlh;
         inet_diag_req_v2 req;
@@ -57,7 +52,7 @@ int send_request(Fd& s, std::uint16_t type, std::uint16_t flags, int family, std
     if (id) request.req.id = *id;
     sockaddr_nl kernel{};
     kernel.nl_family = AF_NETLINK;
-    if (::sendto(s.fd, &request, sizeof request, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0)
+    if (::sendto(s.get(), &request, sizeof request, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0)
         return errno;
     return 0;
 }
@@ -86,14 +81,14 @@ std::optional<std::chrono::milliseconds> quiet_for(const nlmsghdr& h) {
 // `extensions` asking for INET_DIAG_INFO.
 template <class Visit>
 std::error_code dump(int family, std::uint32_t states, Visit visit, std::uint8_t extensions = 0) {
-    Fd s{-1};
+    UniqueFd s;
     if (const int e = send_request(s, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, family, states, nullptr,
                                    extensions))
         return {e, std::generic_category()};
 
     alignas(nlmsghdr) std::array<char, 32768> buf;
     for (std::size_t messages = 0; messages < kMaxMessages;) {
-        const ssize_t n = ::recv(s.fd, buf.data(), buf.size(), 0);
+        const ssize_t n = ::recv(s.get(), buf.data(), buf.size(), 0);
         if (n < 0) {
             if (errno == EINTR) continue;
             return {errno, std::generic_category()};
@@ -142,10 +137,10 @@ asio::ip::address diag_address(int family, const std::uint32_t* raw) {
 
 // One SOCK_DESTROY request for the socket `id` of `family`; 0 or an errno.
 int destroy_one(int family, const inet_diag_sockid& id) {
-    Fd s{-1};
+    UniqueFd s;
     if (const int e = send_request(s, SOCK_DESTROY, NLM_F_REQUEST | NLM_F_ACK, family, ~0u, &id)) return e;
     alignas(nlmsghdr) std::array<char, 4096> buf;
-    const ssize_t n = ::recv(s.fd, buf.data(), buf.size(), 0);
+    const ssize_t n = ::recv(s.get(), buf.data(), buf.size(), 0);
     if (n < 0) return errno;
     const auto* h = reinterpret_cast<const nlmsghdr*>(buf.data());
     if (!NLMSG_OK(h, static_cast<int>(n)) || h->nlmsg_type != NLMSG_ERROR) return EPROTO;

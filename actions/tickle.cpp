@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "monitors/unique_fd.hpp"
+
 namespace gha {
 namespace {
 
@@ -32,13 +34,6 @@ void add_address(std::uint32_t& sum, const asio::ip::address& a) {
         add_words(sum, b);
     }
 }
-
-struct Fd {
-    int fd;
-    ~Fd() {
-        if (fd >= 0) ::close(fd);
-    }
-};
 
 }  // namespace
 
@@ -76,11 +71,11 @@ std::error_code send_gratuitous_arp(const asio::ip::address& vip, int ifindex) {
     if (!vip.is_v4()) return {};
     char name[IF_NAMESIZE] = {};
     if (!::if_indextoname(static_cast<unsigned>(ifindex), name)) return {errno, std::generic_category()};
-    Fd s{::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP))};
-    if (s.fd < 0) return {errno, std::generic_category()};
+    UniqueFd s{::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP))};
+    if (s.get() < 0) return {errno, std::generic_category()};
     ifreq ifr{};
     std::memcpy(ifr.ifr_name, name, sizeof ifr.ifr_name - 1);
-    if (::ioctl(s.fd, SIOCGIFHWADDR, &ifr) < 0) return {errno, std::generic_category()};
+    if (::ioctl(s.get(), SIOCGIFHWADDR, &ifr) < 0) return {errno, std::generic_category()};
     if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER) return {};  // loopback, tunnels: no ARP to send
     // ARP request, sender = target = the VIP (RFC 5227's announcement).
     std::uint8_t arp[28] = {0, 1, 8, 0, 6, 4, 0, 1};
@@ -94,7 +89,7 @@ std::error_code send_gratuitous_arp(const asio::ip::address& vip, int ifindex) {
     to.sll_ifindex = ifindex;
     to.sll_halen = 6;
     std::memset(to.sll_addr, 0xff, 6);
-    if (::sendto(s.fd, arp, sizeof arp, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0)
+    if (::sendto(s.get(), arp, sizeof arp, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0)
         return {errno, std::generic_category()};
     return {};
 }
@@ -108,9 +103,9 @@ std::size_t send_tickles(const std::vector<ClientConnection>& connections, std::
         // A raw TCP socket without IP_HDRINCL: the kernel writes the IP
         // header, with the bound VIP as the source. It would also receive a
         // copy of every TCP segment, so it lives only for this send.
-        Fd s{::socket(v4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP)};
+        UniqueFd s{::socket(v4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP)};
         std::error_code error;
-        if (s.fd < 0) {
+        if (s.get() < 0) {
             error = {errno, std::generic_category()};
         } else {
             sockaddr_storage from{}, to{};
@@ -135,8 +130,8 @@ std::size_t send_tickles(const std::vector<ClientConnection>& connections, std::
                 len = sizeof(sockaddr_in6);
             }
             const auto segment = tickle_segment(c, vip_port);
-            if (::bind(s.fd, reinterpret_cast<sockaddr*>(&from), len) < 0 ||
-                ::sendto(s.fd, segment.data(), segment.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&to),
+            if (::bind(s.get(), reinterpret_cast<sockaddr*>(&from), len) < 0 ||
+                ::sendto(s.get(), segment.data(), segment.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&to),
                          len) < 0)
                 error = {errno, std::generic_category()};
         }

@@ -34,7 +34,7 @@ namespace gha::cluster {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using Monotonic = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
@@ -512,7 +512,7 @@ bool wait_placed(const Layout& layout, const Config& config, std::chrono::second
         say("not waiting for placement (--wait 0)");
         return true;
     }
-    const auto started = Clock::now();
+    const auto started = Monotonic::now();
     std::string last;
     auto last_print = started;
     for (;;) {
@@ -526,7 +526,7 @@ bool wait_placed(const Layout& layout, const Config& config, std::chrono::second
                              (state.empty() ? std::string("state unknown") : state) + ") to finish its transition";
             }
         }
-        const auto now = Clock::now();
+        const auto now = Monotonic::now();
         const double elapsed = std::chrono::duration<double>(now - started).count();
         char stamp[32];
         std::snprintf(stamp, sizeof stamp, "[%5.1fs] ", elapsed);
@@ -552,14 +552,14 @@ bool wait_placed(const Layout& layout, const Config& config, std::chrono::second
 
 bool wait_gone(const std::vector<std::string>& ids, std::chrono::seconds bound) {
     if (bound.count() == 0 || ids.empty()) return true;
-    const auto started = Clock::now();
+    const auto started = Monotonic::now();
     std::string last;
     for (;;) {
         const Mon mon = parse_mon(query_crm_mon().document_element());
         std::vector<std::string> still;
         for (const auto& id : ids)
             if (!active_nodes(mon, id, nullptr, true).empty()) still.push_back(id);
-        const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
+        const double elapsed = std::chrono::duration<double>(Monotonic::now() - started).count();
         char stamp[32];
         std::snprintf(stamp, sizeof stamp, "[%5.1fs] ", elapsed);
         if (still.empty()) {
@@ -569,7 +569,7 @@ bool wait_gone(const std::vector<std::string>& ids, std::chrono::seconds bound) 
         const std::string summary = "still running: " + join(still, ", ");
         if (summary != last) say(std::string(stamp) + summary);
         last = summary;
-        if (Clock::now() - started >= std::chrono::seconds(bound)) {
+        if (Monotonic::now() - started >= std::chrono::seconds(bound)) {
             std::fprintf(stderr, "ganesha-hactl: still running after %lld s: %s\n",
                          static_cast<long long>(bound.count()), join(still, ", ").c_str());
             return false;

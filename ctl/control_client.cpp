@@ -13,7 +13,7 @@
 namespace gha::control {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Monotonic = std::chrono::steady_clock;
 
 class Fd {
 public:
@@ -30,9 +30,9 @@ private:
 };
 
 // Waits for `events` until the deadline; false on timeout.
-bool wait_for(int fd, short events, Clock::time_point deadline) {
+bool wait_for(int fd, short events, Monotonic::time_point deadline) {
     for (;;) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Monotonic::now());
         if (left.count() <= 0) return false;
         pollfd p{fd, events, 0};
         const int n = ::poll(&p, 1, static_cast<int>(left.count()));
@@ -50,7 +50,7 @@ nlohmann::json fail(ClientError& error, ClientError::Kind kind, std::string text
 
 nlohmann::json call(const std::string& socket_path, const Request& request,
                     std::chrono::milliseconds timeout, ClientError& error) {
-    const auto deadline = Clock::now() + timeout;
+    const auto deadline = Monotonic::now() + timeout;
     const std::string where = "ganesha-had is not reachable on " + socket_path;
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
@@ -69,7 +69,7 @@ nlohmann::json call(const std::string& socket_path, const Request& request,
         if (errno == EINTR) continue;
         if (errno != EAGAIN)
             return fail(error, ClientError::unreachable, where + " (" + std::strerror(errno) + ")");
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Monotonic::now());
         if (left.count() <= 0)
             return fail(error, ClientError::timeout, where + " (its listen backlog stayed full)");
         ::poll(nullptr, 0, static_cast<int>(std::min(pause, left).count()));

@@ -17,7 +17,7 @@ extern char** environ;
 namespace gha::cluster {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Monotonic = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 class Fd {
@@ -90,7 +90,7 @@ CommandResult run_command(const std::vector<std::string>& argv, const CommandOpt
         result.spawn_error = "empty command";
         return result;
     }
-    const auto started = Clock::now();
+    const auto started = Monotonic::now();
 
     Fd in_r, in_w, out_r, out_w, err_r, err_w;
     if (!make_pipe(in_r, in_w) || !make_pipe(out_r, out_w) || !make_pipe(err_r, err_w)) {
@@ -135,7 +135,7 @@ CommandResult run_command(const std::vector<std::string>& argv, const CommandOpt
 
     const auto deadline = started + options.timeout;
     bool term_sent = false;
-    Clock::time_point kill_at{};
+    Monotonic::time_point kill_at{};
     bool out_open = true, err_open = true;
     char buffer[65536];
     while (out_open || err_open || in_w.get() >= 0) {
@@ -145,7 +145,7 @@ CommandResult run_command(const std::vector<std::string>& argv, const CommandOpt
         if (out_open) { out_i = static_cast<int>(n); fds[n++] = {out_r.get(), POLLIN, 0}; }
         if (err_open) { err_i = static_cast<int>(n); fds[n++] = {err_r.get(), POLLIN, 0}; }
         if (in_w.get() >= 0) { in_i = static_cast<int>(n); fds[n++] = {in_w.get(), POLLOUT, 0}; }
-        const auto now = Clock::now();
+        const auto now = Monotonic::now();
         if (!term_sent && now >= deadline) {
             ::kill(-pid, SIGTERM);
             ::kill(-pid, SIGCONT);
@@ -204,14 +204,14 @@ CommandResult run_command(const std::vector<std::string>& argv, const CommandOpt
         if (r < 0 && errno != EINTR) break;
         if (r == 0) {
             // Pipes closed but the child has not exited yet: give it until the deadline.
-            if (Clock::now() >= deadline) {
+            if (Monotonic::now() >= deadline) {
                 ::kill(-pid, SIGTERM);
                 ::kill(-pid, SIGCONT);
                 result.timed_out = true;
                 term_sent = true;
-                const auto until = Clock::now() + options.kill_after;
+                const auto until = Monotonic::now() + options.kill_after;
                 while (::waitpid(pid, &status, WNOHANG) == 0) {
-                    if (Clock::now() >= until) {
+                    if (Monotonic::now() >= until) {
                         ::kill(-pid, SIGKILL);
                         ::waitpid(pid, &status, 0);
                         break;
@@ -225,7 +225,7 @@ CommandResult run_command(const std::vector<std::string>& argv, const CommandOpt
     }
     if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
     else if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
-    result.duration = std::chrono::duration_cast<milliseconds>(Clock::now() - started);
+    result.duration = std::chrono::duration_cast<milliseconds>(Monotonic::now() - started);
     return result;
 }
 

@@ -11,11 +11,11 @@
 namespace gha {
 namespace {
 
-constexpr std::array<std::uint8_t, 4> kMagic = {'G', 'H', 'C', 'N'};
-constexpr std::uint8_t kVersion = 1;
+constexpr std::array<std::uint8_t, 4> kListMagic = {'G', 'H', 'C', 'N'};
+constexpr std::uint8_t kListVersion = 1;
 constexpr std::uint8_t kFlagIncomplete = 0x01;
-constexpr std::size_t kHeaderBytes = 30;  // up to the cluster name
-constexpr std::size_t kMinBytes = kHeaderBytes + 2 + 2 + kHeartbeatMacBytes;
+constexpr std::size_t kListHeaderBytes = 30;  // up to the cluster name
+constexpr std::size_t kListMinBytes = kListHeaderBytes + 2 + 2 + kHeartbeatMacBytes;
 
 std::size_t entry_bytes(const ClientConnection& c) { return c.vip.is_v4() ? 1 + 4 + 4 + 2 : 1 + 16 + 16 + 2; }
 
@@ -48,7 +48,7 @@ std::string ClientConnection::to_string() const {
 }
 
 bool is_connection_list(std::span<const std::uint8_t> datagram) {
-    return datagram.size() >= kMagic.size() && std::equal(kMagic.begin(), kMagic.end(), datagram.begin());
+    return datagram.size() >= kListMagic.size() && std::equal(kListMagic.begin(), kListMagic.end(), datagram.begin());
 }
 
 ConnectionListCodec::ConnectionListCodec(std::string cluster, HeartbeatKey key)
@@ -62,7 +62,7 @@ std::vector<std::vector<std::uint8_t>> ConnectionListCodec::encode(const std::st
                                                                    const std::vector<ClientConnection>& list) const {
     if (!valid_heartbeat_name(cluster_)) throw std::invalid_argument("cluster name cannot be sent: " + cluster_);
     if (!valid_heartbeat_name(node)) throw std::invalid_argument("node name cannot be sent: " + node);
-    const std::size_t fixed = kHeaderBytes + 1 + cluster_.size() + 1 + node.size() + kHeartbeatMacBytes;
+    const std::size_t fixed = kListHeaderBytes + 1 + cluster_.size() + 1 + node.size() + kHeartbeatMacBytes;
     // Split first, so every chunk can carry the count and the flag.
     std::vector<std::pair<std::size_t, std::size_t>> ranges;  // [begin, end) of list
     std::size_t i = 0;
@@ -78,8 +78,8 @@ std::vector<std::vector<std::uint8_t>> ConnectionListCodec::encode(const std::st
     const bool incomplete = i < list.size();
     std::vector<std::vector<std::uint8_t>> out;
     for (std::size_t c = 0; c < ranges.size(); ++c) {
-        std::vector<std::uint8_t> d(kMagic.begin(), kMagic.end());
-        d.push_back(kVersion);
+        std::vector<std::uint8_t> d(kListMagic.begin(), kListMagic.end());
+        d.push_back(kListVersion);
         d.push_back(incomplete ? kFlagIncomplete : 0);
         d.push_back(static_cast<std::uint8_t>(c));
         d.push_back(static_cast<std::uint8_t>(ranges.size()));
@@ -113,11 +113,11 @@ std::optional<ConnectionChunk> ConnectionListCodec::parse(std::span<const std::u
         why = DropReason::malformed;
         return std::nullopt;
     }
-    if (datagram.size() > 4 && datagram[4] != kVersion) {
+    if (datagram.size() > 4 && datagram[4] != kListVersion) {
         why = DropReason::bad_version;
         return std::nullopt;
     }
-    if (datagram.size() < kMinBytes) {
+    if (datagram.size() < kListMinBytes) {
         why = DropReason::truncated;
         return std::nullopt;
     }
@@ -134,7 +134,7 @@ std::optional<ConnectionChunk> ConnectionListCodec::parse(std::span<const std::u
     chunk.sequence = wire::get_u64(body.data() + 16);
     chunk.generation = static_cast<std::uint32_t>(wire::get_be(body.data() + 24, 4));
     const auto entries = static_cast<std::size_t>(wire::get_be(body.data() + 28, 2));
-    wire::Reader reader(body, kHeaderBytes);
+    wire::Reader reader(body, kListHeaderBytes);
     if (!reader.name(chunk.cluster, why) || !reader.name(chunk.node, why)) return std::nullopt;
     // Each entry is at least 11 bytes: a count the datagram cannot hold is
     // refused before anything is reserved for it.

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <utility>
 
+#include "monitors/unique_fd.hpp"
 #include "monitors/wire_format.hpp"
 
 namespace gha {
@@ -24,8 +25,8 @@ using wire::Reader;
 static_assert(kHeartbeatKeyBytes == crypto_auth_KEYBYTES);
 static_assert(kHeartbeatMacBytes == crypto_auth_BYTES);
 
-constexpr std::array<std::uint8_t, 4> kMagic = {'G', 'H', 'H', 'B'};
-constexpr std::size_t kHeaderBytes = 24;  // before the fingerprint (version 1: before the names)
+constexpr std::array<std::uint8_t, 4> kBeatMagic = {'G', 'H', 'H', 'B'};
+constexpr std::size_t kBeatHeaderBytes = 24;  // before the fingerprint (version 1: before the names)
 constexpr std::uint8_t kFlagGraceIncomplete = 0x01;
 constexpr std::uint8_t kFlagLeaving = 0x02;
 constexpr std::uint8_t kFlagDrained = 0x04;
@@ -48,21 +49,6 @@ int hex_value(char c) {
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
 }
-
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-    int release() { return std::exchange(fd_, -1); }
-
-private:
-    int fd_;
-};
 
 std::string mode_text(mode_t mode) {
     char buffer[8];
@@ -132,7 +118,7 @@ namespace {
 std::size_t read_secret_file(const std::string& path, std::span<char> buffer, const std::string& what,
                              const std::string& fix) {
     // O_NOFOLLOW: the file itself must have the checked owner and mode.
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
     if (fd.get() < 0) {
         const int e = errno;
         if (e == ELOOP) throw HeartbeatKeyError(what + "is a symbolic link; point HA_HEARTBEAT_KEY at the file itself");
@@ -232,7 +218,7 @@ void HeartbeatKey::save(const std::string& path, bool force) const {
     // Written to a new file next to the target, then renamed over it, so a
     // reader never sees a half-written or wrongly-moded key.
     const std::string temp = force ? path + ".tmp." + std::to_string(::getpid()) : path;
-    Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+    UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (fd.get() < 0) {
         const int e = errno;
         sodium_memzero(text.data(), text.size());
@@ -311,7 +297,7 @@ std::vector<std::uint8_t> HeartbeatCodec::encode(const Heartbeat& hb) const {
 
     std::vector<std::uint8_t> out;
     out.reserve(kMaxHeartbeatBytes);
-    out.insert(out.end(), kMagic.begin(), kMagic.end());
+    out.insert(out.end(), kBeatMagic.begin(), kBeatMagic.end());
     out.push_back(kHeartbeatVersion);
     out.push_back(static_cast<std::uint8_t>(hb.nfsd));
     out.push_back(0);  // flags, set below
@@ -347,7 +333,7 @@ std::optional<Heartbeat> HeartbeatCodec::parse(std::span<const std::uint8_t> dat
     }
     // Magic and version first, so that a foreign or newer datagram is named
     // as such even when it is short.
-    if (datagram.size() >= kMagic.size() && !std::equal(kMagic.begin(), kMagic.end(), datagram.begin())) {
+    if (datagram.size() >= kBeatMagic.size() && !std::equal(kBeatMagic.begin(), kBeatMagic.end(), datagram.begin())) {
         why = DropReason::malformed;
         return std::nullopt;
     }
@@ -379,7 +365,7 @@ std::optional<Heartbeat> HeartbeatCodec::parse(std::span<const std::uint8_t> dat
     hb.incarnation = get_u64(body.data() + 8);
     hb.sequence = get_u64(body.data() + 16);
     if (!v1) hb.scope_fingerprint = get_u64(body.data() + 24);
-    Reader reader(body, v1 ? kHeaderBytes : kHeaderBytes + 8);
+    Reader reader(body, v1 ? kBeatHeaderBytes : kBeatHeaderBytes + 8);
     if (!reader.name(hb.cluster, why) || !reader.name(hb.node, why)) return std::nullopt;
     hb.grace_held.resize(count);
     for (auto& name : hb.grace_held)

@@ -11,10 +11,10 @@
 namespace gha {
 namespace {
 
-constexpr std::array<std::uint8_t, 4> kMagic = {'G', 'H', 'Q', 'Y'};
-constexpr std::uint8_t kVersion = 1;
-constexpr std::size_t kHeaderBytes = 30;  // up to the cluster name
-constexpr std::size_t kMinBytes = kHeaderBytes + 3 * 2 + kHeartbeatMacBytes;
+constexpr std::array<std::uint8_t, 4> kQueryMagic = {'G', 'H', 'Q', 'Y'};
+constexpr std::uint8_t kQueryVersion = 1;
+constexpr std::size_t kQueryHeaderBytes = 30;  // up to the cluster name
+constexpr std::size_t kQueryMinBytes = kQueryHeaderBytes + 3 * 2 + kHeartbeatMacBytes;
 
 void require_name(const std::string& name, const char* what) {
     if (!valid_heartbeat_name(name)) throw std::invalid_argument(std::string(what) + " cannot be sent: " + name);
@@ -23,7 +23,7 @@ void require_name(const std::string& name, const char* what) {
 }  // namespace
 
 bool is_peer_query(std::span<const std::uint8_t> datagram) {
-    return datagram.size() >= kMagic.size() && std::equal(kMagic.begin(), kMagic.end(), datagram.begin());
+    return datagram.size() >= kQueryMagic.size() && std::equal(kQueryMagic.begin(), kQueryMagic.end(), datagram.begin());
 }
 
 PeerQueryCodec::PeerQueryCodec(std::string cluster, HeartbeatKey key) : cluster_(std::move(cluster)), key_(std::move(key)) {
@@ -35,12 +35,12 @@ std::size_t PeerQueryCodec::room(const std::string& sender, const std::string& r
     require_name(sender, "node name");
     require_name(recipient, "node name");
     return kMaxHeartbeatBytes -
-           (kHeaderBytes + 3 + cluster_.size() + sender.size() + recipient.size() + kHeartbeatMacBytes);
+           (kQueryHeaderBytes + 3 + cluster_.size() + sender.size() + recipient.size() + kHeartbeatMacBytes);
 }
 
 std::vector<std::uint8_t> PeerQueryCodec::seal(const QueryDatagram& q) const {
-    std::vector<std::uint8_t> d(kMagic.begin(), kMagic.end());
-    d.push_back(kVersion);
+    std::vector<std::uint8_t> d(kQueryMagic.begin(), kQueryMagic.end());
+    d.push_back(kQueryVersion);
     d.push_back(static_cast<std::uint8_t>(q.kind));
     d.push_back(q.index);
     d.push_back(q.count);
@@ -93,8 +93,8 @@ std::optional<QueryDatagram> PeerQueryCodec::parse(std::span<const std::uint8_t>
     };
     if (datagram.size() > kMaxHeartbeatBytes) return fail(DropReason::oversized);
     if (!is_peer_query(datagram)) return fail(DropReason::malformed);
-    if (datagram.size() > 4 && datagram[4] != kVersion) return fail(DropReason::bad_version);
-    if (datagram.size() < kMinBytes) return fail(DropReason::truncated);
+    if (datagram.size() > 4 && datagram[4] != kQueryVersion) return fail(DropReason::bad_version);
+    if (datagram.size() < kQueryMinBytes) return fail(DropReason::truncated);
     const auto body = datagram.first(datagram.size() - kHeartbeatMacBytes);
     QueryDatagram q;
     if (body[5] != static_cast<std::uint8_t>(QueryKind::request) && body[5] != static_cast<std::uint8_t>(QueryKind::answer))
@@ -108,7 +108,7 @@ std::optional<QueryDatagram> PeerQueryCodec::parse(std::span<const std::uint8_t>
     q.sequence = wire::get_u64(body.data() + 16);
     q.id = static_cast<std::uint32_t>(wire::get_be(body.data() + 24, 4));
     const auto length = static_cast<std::size_t>(wire::get_be(body.data() + 28, 2));
-    wire::Reader reader(body, kHeaderBytes);
+    wire::Reader reader(body, kQueryHeaderBytes);
     if (!reader.name(q.cluster, why) || !reader.name(q.sender, why) || !reader.name(q.recipient, why))
         return std::nullopt;
     if (q.kind == QueryKind::request && length > kMaxQueryRequestBytes) return fail(DropReason::malformed);

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "ctl/control_client.hpp"
+#include "tests/support/build_dir.hpp"
 #include "tests/support/ganesha_lab.hpp"
 #include "tests/support/pacemaker_node.hpp"
 #include "tests/support/test_port.hpp"
@@ -18,9 +19,9 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-const std::string kBin = GHA_BINARY_DIR;
+using test::kBin;
 
-std::uint16_t test_port() { return test::test_port(23000); }
+std::uint16_t actions_port() { return test::test_port(23000); }
 
 // ganesha.nfsd + its bus + ganesha-had (started by the subclass: in a
 // cluster node or not). rpc-null is off where the daemon runs in another
@@ -29,7 +30,7 @@ class WithGanesha : public ::testing::Test {
 protected:
     void SetUp() override {
         dbus.emplace(dir.path());
-        ganesha.emplace(lab::ganesha_on_bus(dir.file("nfsd"), test_port(), *dbus));
+        ganesha.emplace(lab::ganesha_on_bus(dir.file("nfsd"), actions_port(), *dbus));
         ganesha->start();
         socket = dir.file("hactl.sock");
         config = dir.file("ganesha-ha.conf");

@@ -26,6 +26,7 @@
 
 #include "ctl/cluster_layout.hpp"
 #include "ctl/xml_tree.hpp"
+#include "tests/support/build_dir.hpp"
 #include "tests/support/cib_file.hpp"
 #include "tests/support/ganesha_lab.hpp"
 #include "tests/support/pacemaker_node.hpp"
@@ -39,7 +40,7 @@ using cluster::trigger_id;
 using cluster::vip_id;
 using nlohmann::json;
 
-const std::string kBin = GHA_BINARY_DIR;
+using test::kBin;
 const std::string kHactl = kBin + "/ctl/ganesha-hactl";
 // setup refuses a ganesha.conf that would lose clients' state; this one passes.
 const std::string kGoodGaneshaConf = std::string(GHA_SOURCE_DIR) + "/tests/data/conforming-ganesha.conf";

@@ -12,6 +12,7 @@
 
 #include <filesystem>
 
+#include "tests/support/build_dir.hpp"
 #include "tests/support/ganesha_lab.hpp"
 
 namespace gha {
@@ -20,7 +21,7 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-const std::string kBin = GHA_BINARY_DIR;
+using test::kBin;
 
 bool group_exists(const std::string& name) { return ::getgrnam(name.c_str()) != nullptr; }
 bool user_exists(const std::string& name) { return ::getpwnam(name.c_str()) != nullptr; }

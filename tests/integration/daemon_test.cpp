@@ -22,6 +22,7 @@
 #include "ctl/control_client.hpp"
 #include "monitors/asio_clock.hpp"
 #include "monitors/rpc_null_monitor.hpp"
+#include "tests/support/build_dir.hpp"
 #include "tests/support/ganesha_lab.hpp"
 #include "tests/support/notify_socket.hpp"
 #include "tests/support/test_port.hpp"
@@ -32,12 +33,12 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-const std::string kBin = GHA_BINARY_DIR;
+using test::kBin;
 
 using lab::monotonic_ns;
 
 // A port per test so a previous test's sockets never matter.
-std::uint16_t test_port() { return test::test_port(21000); }
+std::uint16_t daemon_port() { return test::test_port(21000); }
 
 class DaemonTest : public ::testing::Test {
 protected:
@@ -46,7 +47,7 @@ protected:
 
     void SetUp() override {
         dbus.emplace(dir.path());
-        ganesha.emplace(lab::ganesha_on_bus(dir.file("nfsd"), test_port(), *dbus));
+        ganesha.emplace(lab::ganesha_on_bus(dir.file("nfsd"), daemon_port(), *dbus));
         ganesha->start();
         socket = dir.file("hactl.sock");
         config = dir.file("ganesha-ha.conf");

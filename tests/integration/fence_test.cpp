@@ -15,6 +15,7 @@
 #include <filesystem>
 
 #include "ctl/control_client.hpp"
+#include "tests/support/build_dir.hpp"
 #include "tests/support/ganesha_lab.hpp"
 #include "tests/support/test_port.hpp"
 
@@ -24,7 +25,7 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-const std::string kBin = GHA_BINARY_DIR;
+using test::kBin;
 
 // The state letter of /proc/PID/stat ('T' stopped, 'Z' zombie), '\0' when
 // the process is gone (reaped).

@@ -26,10 +26,10 @@ namespace gha {
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
+using Monotonic = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-long long ms_between(Clock::time_point a, Clock::time_point b) {
+long long ms_between(Monotonic::time_point a, Monotonic::time_point b) {
     return std::chrono::duration_cast<milliseconds>(b - a).count();
 }
 
@@ -63,7 +63,7 @@ struct Outcome {
     std::error_code ec;
     bool in_grace = false;
     std::string message;
-    Clock::time_point at{};
+    Monotonic::time_point at{};
 };
 
 // Counts 10 ms ticks and the longest gap between two: a blocked loop shows.
@@ -71,7 +71,7 @@ class Ticker {
 public:
     explicit Ticker(asio::io_context& io) : timer_(io) {}
     void start() {
-        last_ = Clock::now();
+        last_ = Monotonic::now();
         arm();
     }
     void stop() {
@@ -86,7 +86,7 @@ private:
         timer_.expires_after(10ms);
         timer_.async_wait([this](std::error_code ec) {
             if (ec || stopped_) return;
-            const auto now = Clock::now();
+            const auto now = Monotonic::now();
             max_gap_ms_ = std::max(max_gap_ms_, ms_between(last_, now));
             last_ = now;
             ++ticks_;
@@ -94,7 +94,7 @@ private:
         });
     }
     asio::steady_timer timer_;
-    Clock::time_point last_{};
+    Monotonic::time_point last_{};
     int ticks_ = 0;
     long long max_gap_ms_ = 0;
     bool stopped_ = false;
@@ -136,9 +136,9 @@ protected:
     }
 
     bool run_until(const std::function<bool()>& cond, milliseconds deadline) {
-        const auto end = Clock::now() + deadline;
+        const auto end = Monotonic::now() + deadline;
         while (!cond()) {
-            if (Clock::now() >= end) return false;
+            if (Monotonic::now() >= end) return false;
             io.run_for(10ms);
         }
         return true;
@@ -150,7 +150,7 @@ protected:
             out->done = true;
             out->ec = ec;
             out->message = message;
-            out->at = Clock::now();
+            out->at = Monotonic::now();
         });
         return out;
     }
@@ -161,7 +161,7 @@ protected:
             out->ec = ec;
             out->in_grace = in_grace;
             out->message = message;
-            out->at = Clock::now();
+            out->at = Monotonic::now();
         });
         return out;
     }
@@ -308,7 +308,7 @@ TEST_F(GraceTest, KilledGaneshaIsServiceUnknownAtOnce) {
         },
         2000ms))
         << last.message;
-    const auto t0 = Clock::now();
+    const auto t0 = Monotonic::now();
     const auto again = grace(*client, GraceEvent::take_ip, "127.0.0.2");
     EXPECT_EQ(again.ec, DbusErrc::service_unknown) << again.message;
     EXPECT_LT(ms_between(t0, again.at), 200);
@@ -326,7 +326,7 @@ TEST_F(GraceTest, StoppedGaneshaTimesOutWhileTheLoopKeepsRunning) {
 
     Ticker ticker(io);
     ticker.start();
-    const auto t0 = Clock::now();
+    const auto t0 = Monotonic::now();
     auto out = start_get_grace(*client);
     ASSERT_TRUE(run_until([&] { return out->done; }, 3000ms));
     ticker.stop();
@@ -357,7 +357,7 @@ TEST_F(GraceTest, StoppedBusIsUnreachableAndTakesGaneshaWithIt) {
     bus->stop();
     // The loop sees the hang-up on the bus socket by itself.
     ASSERT_TRUE(run_until([&] { return !connection->connected(); }, 2000ms));
-    const auto t0 = Clock::now();
+    const auto t0 = Monotonic::now();
     const auto result = get_grace(*client);
     EXPECT_EQ(result.ec, DbusErrc::bus_unreachable) << result.message;
     EXPECT_LT(ms_between(t0, result.at), 200);
@@ -381,7 +381,7 @@ TEST_F(GraceTest, BusGoneDuringACallFailsItAsUnreachable) {
 
     ASSERT_FALSE(out->done) << out->ec.message() << ": " << out->message;
 
-    const auto t0 = Clock::now();
+    const auto t0 = Monotonic::now();
     bus->stop();
     ASSERT_TRUE(run_until([&] { return out->done; }, 2000ms));
     EXPECT_EQ(out->ec, DbusErrc::bus_unreachable) << out->message;
@@ -412,7 +412,7 @@ TEST_F(GraceTest, AnIdleConnectionDoesNotSpin) {
 TEST_F(GraceTest, NoBusAtAllFailsFast) {
     bus->stop();
     auto client = make_client();
-    const auto t0 = Clock::now();
+    const auto t0 = Monotonic::now();
     const auto result = grace(*client, GraceEvent::take_ip, "127.0.0.2");
     EXPECT_EQ(result.ec, DbusErrc::bus_unreachable) << result.message;
     EXPECT_LT(ms_between(t0, result.at), 200);
@@ -470,10 +470,10 @@ TEST_F(GraceTest, HeartbeatFollowsARestartedGanesha) {
 TEST_F(GraceTest, HeartbeatEverySecondAndNoneWhileStopped) {
     start_ganesha(8);
     auto client = make_client();
-    std::vector<Clock::time_point> beats;
+    std::vector<Monotonic::time_point> beats;
     bool all_healthy = true;
     auto subscription = client->subscribe_heartbeat([&](bool healthy) {
-        beats.push_back(Clock::now());
+        beats.push_back(Monotonic::now());
         all_healthy = all_healthy && healthy;
     });
     ASSERT_TRUE(subscription);
@@ -510,7 +510,7 @@ TEST_F(GraceTest, FrozenBusDaemonFailsFastInsteadOfBlockingTheLoop) {
 
     Ticker ticker(io);
     ticker.start();
-    const auto t0 = Clock::now();
+    const auto t0 = Monotonic::now();
     auto out = start_get_grace(*client);
     ASSERT_TRUE(run_until([&] { return out->done; }, 3000ms));
     ticker.stop();

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "ctl/control_client.hpp"
+#include "tests/support/build_dir.hpp"
 #include "tests/support/ganesha_lab.hpp"
 
 namespace gha {
@@ -29,7 +30,7 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-const std::string kBin = GHA_BINARY_DIR;
+using test::kBin;
 const std::string kSource = GHA_SOURCE_DIR;
 
 // Ports per test (ganesha, metrics, prometheus) so earlier tests' sockets never matter.

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "ctl/control_client.hpp"
+#include "tests/support/build_dir.hpp"
 #include "tests/support/ganesha_lab.hpp"
 #include "tests/support/test_port.hpp"
 #include "tests/support/pacemaker_node.hpp"
@@ -42,9 +43,9 @@ std::string from_env(const char* name, const std::string& fallback) {
 
 // The tree's agents and programs; the package test (tests/package) points
 // these at the installed ones.
-const std::string kBin = GHA_BINARY_DIR;
+using test::kBin;
 const std::string kAgents = from_env("GHA_TEST_OCF_DIR", std::string(GHA_SOURCE_DIR) + "/units/ocf") + "/";
-const std::string kHactl = from_env("GHA_TEST_HACTL", kBin + "/ctl/ganesha-hactl");
+const std::string kAgentsHactl = from_env("GHA_TEST_HACTL", kBin + "/ctl/ganesha-hactl");
 const std::string kHad = from_env("GHA_TEST_HAD", "");  // "" = the tree's
 const std::string kDtd = "/usr/share/resource-agents/ra-api-1.dtd";
 
@@ -53,7 +54,7 @@ constexpr int kSuccess = 0, kGeneric = 1, kInstalled = 5, kConfigured = 6, kNotR
 
 using Params = std::map<std::string, std::string>;
 
-std::uint16_t test_port() { return test::test_port(28000, 1000); }
+std::uint16_t agents_port() { return test::test_port(28000, 1000); }
 
 std::string describe(const lab::CliResult& r) {
     return "exit " + std::to_string(r.exit_code) + "\nstdout:\n" + r.out + "\nstderr:\n" + r.err;
@@ -91,7 +92,7 @@ class OcfAgents : public ::testing::Test {
 protected:
     void SetUp() override {
         dbus.emplace(dir.path());
-        ganesha.emplace(lab::ganesha_on_bus(dir.file("nfsd"), test_port(), *dbus));
+        ganesha.emplace(lab::ganesha_on_bus(dir.file("nfsd"), agents_port(), *dbus));
         ganesha->start();
         socket = dir.file("hactl.sock");
         const std::string config = dir.file("ganesha-ha.conf");
@@ -115,7 +116,7 @@ protected:
     }
 
     // The parameters every test passes: the CLI under test and our socket.
-    Params base() const { return {{"hactl", kHactl}, {"socket", socket}}; }
+    Params base() const { return {{"hactl", kAgentsHactl}, {"socket", socket}}; }
 
     // A ganesha.conf that passes the agent's check for this var_lib_nfs.
     std::string good_ganesha_conf(const std::string& var_lib_nfs, const std::string& name = "ganesha.conf") const {

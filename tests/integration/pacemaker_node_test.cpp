@@ -18,7 +18,7 @@ namespace gha {
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
+using Monotonic = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
 const std::string kNode = "node1";
@@ -53,11 +53,11 @@ bool netns_listed(const std::string& name) {
 
 TEST(PacemakerNodeLifecycle, ComesOnlineIsIsolatedAndStopsClean) {
     lab::PacemakerNode node;
-    const auto t0 = Clock::now();
+    const auto t0 = Monotonic::now();
     node.start();
-    const auto started = Clock::now();
+    const auto started = Monotonic::now();
     ASSERT_TRUE(node.wait_online(15s)) << node.diagnostics();
-    const auto online_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+    const auto online_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Monotonic::now() - t0).count();
     std::printf("[ pcmk     ] start() %lld ms, online %lld ms after start() was called\n",
                 static_cast<long long>(
                     std::chrono::duration_cast<std::chrono::milliseconds>(started - t0).count()),
@@ -99,11 +99,11 @@ TEST(PacemakerNodeLifecycle, ComesOnlineIsIsolatedAndStopsClean) {
         },
         2s));
 
-    const auto t_stop = Clock::now();
+    const auto t_stop = Monotonic::now();
     node.stop();
     std::printf("[ pcmk     ] stop() %lld ms\n",
                 static_cast<long long>(
-                    std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t_stop).count()));
+                    std::chrono::duration_cast<std::chrono::milliseconds>(Monotonic::now() - t_stop).count()));
     EXPECT_FALSE(node.running());
     EXPECT_TRUE(node.processes().empty());
     EXPECT_EQ(straggler.wait_exit(2s), -SIGKILL);
@@ -124,9 +124,9 @@ TEST(PacemakerNodeLifecycle, ComesOnlineIsIsolatedAndStopsClean) {
 
 TEST(PacemakerNodeNoCluster, ToolsFailWith102Quickly) {
     lab::NetNs ns;
-    const auto t0 = Clock::now();
+    const auto t0 = Monotonic::now();
     auto r = ns.exec({"attrd_updater", "-Q", "-n", kAttr, "-N", kNode}, 5s);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Monotonic::now() - t0).count();
     EXPECT_EQ(r.exit_code, 102) << describe(r);
     EXPECT_EQ(r.out, "");
     EXPECT_NE(r.err.find("Could not connect to attrd"), std::string::npos) << describe(r);

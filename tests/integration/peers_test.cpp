@@ -28,6 +28,7 @@
 #include "ganesha_conf/check.hpp"
 #include "monitors/heartbeat_codec.hpp"
 #include "monitors/peer_query_codec.hpp"
+#include "tests/support/build_dir.hpp"
 #include "tests/support/ganesha_lab.hpp"
 
 namespace gha {
@@ -38,7 +39,7 @@ using nlohmann::json;
 using asio::ip::udp;
 namespace fs = std::filesystem;
 
-const std::string kBin = GHA_BINARY_DIR;
+using test::kBin;
 constexpr int kNodes = 3;
 
 using lab::monotonic_ns;

@@ -10,17 +10,11 @@
 #include <chrono>
 
 #include "actions/tcp_peers.hpp"
+#include "monitors/unique_fd.hpp"
 #include "tests/support/ganesha_lab.hpp"
 
 namespace gha {
 namespace {
-
-struct Fd {
-    int fd = -1;
-    ~Fd() {
-        if (fd >= 0) ::close(fd);
-    }
-};
 
 sockaddr_in loopback(std::uint16_t port) {
     sockaddr_in a{};
@@ -31,13 +25,13 @@ sockaddr_in loopback(std::uint16_t port) {
 }
 
 // A listening socket on 127.0.0.1 and a port the kernel picks: that port.
-void listen_on_loopback(Fd& socket, std::uint16_t& port) {
-    socket.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+void listen_on_loopback(UniqueFd& socket, std::uint16_t& port) {
+    socket.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_in a = loopback(0);
-    ASSERT_EQ(::bind(socket.fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    ASSERT_EQ(::listen(socket.fd, 8), 0);
+    ASSERT_EQ(::bind(socket.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(::listen(socket.get(), 8), 0);
     socklen_t len = sizeof a;
-    ASSERT_EQ(::getsockname(socket.fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    ASSERT_EQ(::getsockname(socket.get(), reinterpret_cast<sockaddr*>(&a), &len), 0);
     port = ntohs(a.sin_port);
 }
 
@@ -45,42 +39,41 @@ class StaleConnections : public ::testing::Test {
 protected:
     void SetUp() override { listen_on_loopback(listener, port); }
     // A client connected and accepted: {client, server side}.
-    void connect_one(Fd& client, Fd& server) {
-        client.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    void connect_one(UniqueFd& client, UniqueFd& server) {
+        client.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
         sockaddr_in a = loopback(port);
-        ASSERT_EQ(::connect(client.fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-        server.fd = ::accept(listener.fd, nullptr, nullptr);
-        ASSERT_GE(server.fd, 0);
+        ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+        server.reset(::accept(listener.get(), nullptr, nullptr));
+        ASSERT_GE(server.get(), 0);
     }
-    Fd listener;
+    UniqueFd listener;
     std::uint16_t port = 0;
     const asio::ip::address local = asio::ip::make_address("127.0.0.1");
 };
 
 TEST_F(StaleConnections, AllClosesEveryConnectionButTheListenerAndTheClientIsReset) {
-    Fd client, server;
+    UniqueFd client, server;
     connect_one(client, server);
     std::error_code ec;
     EXPECT_EQ(destroy_connections(local, port, StaleSockets::all, ec), 1u);
     ASSERT_FALSE(ec) << ec.message();
     char byte;
-    EXPECT_EQ(::recv(client.fd, &byte, 1, 0), -1);
+    EXPECT_EQ(::recv(client.get(), &byte, 1, 0), -1);
     EXPECT_EQ(errno, ECONNRESET);
     // The listener still takes new connections.
-    Fd again, accepted;
+    UniqueFd again, accepted;
     connect_one(again, accepted);
     EXPECT_EQ(destroy_connections(local, port, StaleSockets::all, ec), 1u);
 }
 
 TEST_F(StaleConnections, NotFreshKeepsAnEstablishedConnectionAndClosesAClosingOne) {
-    Fd client, server;
+    UniqueFd client, server;
     connect_one(client, server);
     std::error_code ec;
     EXPECT_EQ(destroy_connections(local, port, StaleSockets::not_fresh, ec), 0u) << "a live connection was closed";
     ASSERT_FALSE(ec) << ec.message();
     // The server side closes first: FIN_WAIT2 here (the client has not closed): stale.
-    ::close(server.fd);
-    server.fd = -1;
+    server.reset();
     EXPECT_EQ(destroy_connections(local, port, StaleSockets::not_fresh, ec), 1u);
     EXPECT_FALSE(ec) << ec.message();
 }
@@ -89,18 +82,18 @@ TEST_F(StaleConnections, NotFreshKeepsAnEstablishedConnectionAndClosesAClosingOn
 // client for longer than a connection made since the arrival could be.
 TEST_F(StaleConnections, NotFreshClosesAnEstablishedConnectionThatHasHeardNothingForTheQuietLimit) {
     using namespace std::chrono_literals;
-    Fd client, server;
+    UniqueFd client, server;
     connect_one(client, server);
-    ASSERT_EQ(::send(client.fd, "x", 1, MSG_NOSIGNAL), 1);
+    ASSERT_EQ(::send(client.get(), "x", 1, MSG_NOSIGNAL), 1);
     char byte;
-    ASSERT_EQ(::recv(server.fd, &byte, 1, 0), 1);
+    ASSERT_EQ(::recv(server.get(), &byte, 1, 0), 1);
     std::error_code ec;
     EXPECT_EQ(destroy_connections(local, port, StaleSockets::not_fresh, ec, 60s), 0u) << "it heard its client just now";
     ASSERT_FALSE(ec) << ec.message();
     EXPECT_TRUE(lab::wait_until([&] { return destroy_connections(local, port, StaleSockets::not_fresh, ec, 100ms) == 1; },
                                 5s))
         << "a connection quiet for 100 ms was never closed as stale: " << ec.message();
-    EXPECT_EQ(::recv(client.fd, &byte, 1, 0), -1);
+    EXPECT_EQ(::recv(client.get(), &byte, 1, 0), -1);
     EXPECT_EQ(errno, ECONNRESET);
 }
 
@@ -109,21 +102,21 @@ TEST_F(StaleConnections, NotFreshClosesAnEstablishedConnectionThatHasHeardNothin
 // (connect() prefers the even ephemeral ports, bind(0) the odd ones), and the
 // client's own socket is then rightly on that port.
 TEST_F(StaleConnections, NothingOnAnotherPortIsTouched) {
-    Fd other;
+    UniqueFd other;
     std::uint16_t other_port = 0;
     ASSERT_NO_FATAL_FAILURE(listen_on_loopback(other, other_port));
-    Fd client, server;
+    UniqueFd client, server;
     connect_one(client, server);
     sockaddr_in a{};
     socklen_t len = sizeof a;
-    ASSERT_EQ(::getsockname(client.fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    ASSERT_EQ(::getsockname(client.get(), reinterpret_cast<sockaddr*>(&a), &len), 0);
     ASSERT_NE(ntohs(a.sin_port), other_port);
     std::error_code ec;
     EXPECT_EQ(destroy_connections(local, other_port, StaleSockets::all, ec), 0u);
     EXPECT_FALSE(ec) << ec.message();
-    EXPECT_EQ(::send(client.fd, "x", 1, MSG_NOSIGNAL), 1);
+    EXPECT_EQ(::send(client.get(), "x", 1, MSG_NOSIGNAL), 1);
     char byte;
-    EXPECT_EQ(::recv(server.fd, &byte, 1, 0), 1) << "the connection on the listener's port was touched";
+    EXPECT_EQ(::recv(server.get(), &byte, 1, 0), 1) << "the connection on the listener's port was touched";
 }
 
 }  // namespace

@@ -26,12 +26,14 @@
 #include <thread>
 #include <utility>
 
+#include "monitors/unique_fd.hpp"
+
 extern char** environ;
 
 namespace gha::lab {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using Monotonic = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 namespace {
@@ -41,24 +43,9 @@ namespace {
 }
 
 // Closes a descriptor on scope exit.
-class Fd {
-public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    ~Fd() { reset(); }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-    void reset(int fd = -1) {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = fd;
-    }
 
-private:
-    int fd_;
-};
-
-int remaining_ms(Clock::time_point end) {
-    const auto left = std::chrono::duration_cast<milliseconds>(end - Clock::now()).count();
+int remaining_ms(Monotonic::time_point end) {
+    const auto left = std::chrono::duration_cast<milliseconds>(end - Monotonic::now()).count();
     if (left <= 0) return 0;
     return static_cast<int>(std::min<long long>(left, 60'000));
 }
@@ -103,7 +90,7 @@ std::uint32_t get32(const unsigned char* p) {
 }
 
 // Reads exactly n bytes unless EOF, error or the deadline comes first.
-bool read_exact(int fd, unsigned char* buf, std::size_t n, Clock::time_point end) {
+bool read_exact(int fd, unsigned char* buf, std::size_t n, Monotonic::time_point end) {
     std::size_t got = 0;
     while (got < n) {
         pollfd p{fd, POLLIN, 0};
@@ -124,7 +111,7 @@ std::uint32_t next_xid() {
     std::uint32_t seed = 0;
     if (g_xid.load() == 0) {
         seed = static_cast<std::uint32_t>(::getpid()) * 2654435761u ^
-               static_cast<std::uint32_t>(Clock::now().time_since_epoch().count());
+               static_cast<std::uint32_t>(Monotonic::now().time_since_epoch().count());
         std::uint32_t expected = 0;
         g_xid.compare_exchange_strong(expected, seed | 1u);
     }
@@ -146,18 +133,18 @@ std::uint16_t port_for(const std::string& key, std::uint16_t base, std::uint16_t
 }
 
 bool wait_until(const std::function<bool()>& cond, milliseconds deadline, milliseconds interval) {
-    const auto end = Clock::now() + deadline;
+    const auto end = Monotonic::now() + deadline;
     if (interval <= milliseconds::zero()) interval = milliseconds(1);
     for (;;) {
         if (cond()) return true;
-        const auto now = Clock::now();
+        const auto now = Monotonic::now();
         if (now >= end) return false;
-        std::this_thread::sleep_for(std::min<Clock::duration>(interval, end - now));
+        std::this_thread::sleep_for(std::min<Monotonic::duration>(interval, end - now));
     }
 }
 
 std::string write_file(const std::string& path, const std::string& content) {
-    Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (fd.get() < 0) throw_errno(errno, "open " + path);
     std::size_t done = 0;
     while (done < content.size()) {
@@ -170,7 +157,7 @@ std::string write_file(const std::string& path, const std::string& content) {
 }
 
 std::string read_file(const std::string& path) {
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) {
         if (errno == ENOENT) return {};
         throw_errno(errno, "open " + path);
@@ -200,7 +187,7 @@ std::string tail_file(const std::string& path, std::size_t max_bytes) {
 
 bool rpc_null(const std::string& host, std::uint16_t port, std::uint32_t program, std::uint32_t version,
               milliseconds timeout) {
-    const auto end = Clock::now() + timeout;
+    const auto end = Monotonic::now() + timeout;
     sockaddr_storage addr{};
     socklen_t addr_len = 0;
     int family = AF_INET;
@@ -220,7 +207,7 @@ bool rpc_null(const std::string& host, std::uint16_t port, std::uint32_t program
             return false;
         }
     }
-    Fd fd(::socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    UniqueFd fd(::socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (fd.get() < 0) return false;
     if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), addr_len) < 0) {
         if (errno != EINPROGRESS) return false;
@@ -318,7 +305,7 @@ std::optional<pid_t> unix_socket_listener(const std::string& path) {
     // to its child) blocks a connect() for ever once its backlog is full,
     // and a test polling it while the new daemon starts (slowly, under ASan)
     // hung there until ctest's timeout. EAGAIN is "not accepting".
-    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (fd.get() < 0) return std::nullopt;
     for (;;) {
         if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) break;
@@ -387,9 +374,9 @@ Process& Process::operator=(Process&& other) noexcept {
 
 void Process::spawn(const std::vector<std::string>& argv, const Env& env, const std::string& log_path) {
     const std::string out_path = log_path.empty() ? "/dev/null" : log_path;
-    Fd in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    UniqueFd in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     if (in.get() < 0) throw_errno(errno, "open /dev/null");
-    Fd out(::open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    UniqueFd out(::open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
     if (out.get() < 0) throw_errno(errno, "open " + out_path);
     spawn_fds(argv, env, in.get(), out.get(), out.get());
 }
@@ -730,13 +717,13 @@ void Had::stop() noexcept { proc_.stop(); }
 // ---------------------------------------------------------------- CLI
 
 CliResult run_capture(const std::vector<std::string>& argv, milliseconds deadline, const Env& env) {
-    const auto end = Clock::now() + deadline;
+    const auto end = Monotonic::now() + deadline;
     int out_pipe[2], err_pipe[2];
     if (::pipe2(out_pipe, O_CLOEXEC) < 0) throw_errno(errno, "pipe2");
-    Fd out_r(out_pipe[0]), out_w(out_pipe[1]);
+    UniqueFd out_r(out_pipe[0]), out_w(out_pipe[1]);
     if (::pipe2(err_pipe, O_CLOEXEC) < 0) throw_errno(errno, "pipe2");
-    Fd err_r(err_pipe[0]), err_w(err_pipe[1]);
-    Fd in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    UniqueFd err_r(err_pipe[0]), err_w(err_pipe[1]);
+    UniqueFd in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     if (in.get() < 0) throw_errno(errno, "open /dev/null");
 
     Process proc;

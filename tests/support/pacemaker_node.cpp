@@ -20,7 +20,7 @@
 namespace gha::lab {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using Monotonic = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 namespace {
@@ -333,13 +333,13 @@ bool PacemakerNode::online() {
 }
 
 bool PacemakerNode::wait_online(milliseconds deadline) {
-    const auto end = Clock::now() + deadline;
+    const auto end = Monotonic::now() + deadline;
     for (;;) {
         if (!helper_.running()) return false;
         if (online()) return true;
-        const auto now = Clock::now();
+        const auto now = Monotonic::now();
         if (now >= end) return false;
-        std::this_thread::sleep_for(std::min<Clock::duration>(milliseconds(250), end - now));
+        std::this_thread::sleep_for(std::min<Monotonic::duration>(milliseconds(250), end - now));
     }
 }
 
@@ -411,7 +411,7 @@ void PacemakerNode::stop() noexcept {
         helper_.stop(milliseconds(500));  // SIGKILL if it is still there; reaps it
 
         // Whatever is left: SIGKILL, until nothing of ours is alive.
-        const auto end = Clock::now() + milliseconds(5000);
+        const auto end = Monotonic::now() + milliseconds(5000);
         for (;;) {
             collect(false);
             bool any = false;
@@ -420,7 +420,7 @@ void PacemakerNode::stop() noexcept {
                 any = true;
                 ::kill(pid, SIGKILL);
             }
-            if (!any || Clock::now() >= end) break;
+            if (!any || Monotonic::now() >= end) break;
             std::this_thread::sleep_for(milliseconds(50));
         }
 

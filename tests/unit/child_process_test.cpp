@@ -25,16 +25,16 @@ namespace gha {
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
+using Monotonic = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
 // Runs the loop until `done` or the deadline; false on the deadline, or when
 // the loop ran out of work first.
 template <class Pred>
 bool run_until(asio::io_context& io, Pred done, std::chrono::milliseconds limit = 20s) {
-    const auto deadline = Clock::now() + limit;
+    const auto deadline = Monotonic::now() + limit;
     while (!done()) {
-        if (io.stopped() || Clock::now() >= deadline) return done();
+        if (io.stopped() || Monotonic::now() >= deadline) return done();
         io.run_one_for(10ms);
     }
     return true;
@@ -52,7 +52,7 @@ struct Run {
 Run run(std::vector<std::string> argv, ChildOptions options = {}) {
     asio::io_context io;
     Run r;
-    const auto begin = Clock::now();
+    const auto begin = Monotonic::now();
     auto child = ChildProcess::start(io, std::move(argv), std::move(options),
                                      [&r](const ChildResult& result) {
                                          ++r.calls;
@@ -62,7 +62,7 @@ Run run(std::vector<std::string> argv, ChildOptions options = {}) {
     r.pid = child->pid();
     child.reset();  // a running child keeps itself alive
     EXPECT_TRUE(run_until(io, [&] { return r.calls > 0; })) << "no report";
-    r.wall = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - begin);
+    r.wall = std::chrono::duration_cast<std::chrono::milliseconds>(Monotonic::now() - begin);
     // Once it reported, nothing of it may stay pending or report again.
     io.restart();
     io.run_for(10s);
@@ -92,9 +92,9 @@ bool not_running(pid_t pid) {
 bool eventually_not_running(pid_t pid) {
     asio::io_context io;
     asio::steady_timer tick(io);
-    const auto deadline = Clock::now() + 10s;
+    const auto deadline = Monotonic::now() + 10s;
     while (!not_running(pid)) {
-        if (Clock::now() >= deadline) return false;
+        if (Monotonic::now() >= deadline) return false;
         tick.expires_after(5ms);
         tick.wait();
     }
@@ -430,9 +430,9 @@ TEST(ChildProcess, CancelTerminatesAndStillReports) {
     });
     child->cancel();
     EXPECT_EQ(calls, 0);  // never from inside cancel()
-    const auto begin = Clock::now();
+    const auto begin = Monotonic::now();
     ASSERT_TRUE(run_until(io, [&] { return calls > 0; }));
-    EXPECT_LT(Clock::now() - begin, 3s);
+    EXPECT_LT(Monotonic::now() - begin, 3s);
     EXPECT_EQ(result.error, std::errc::operation_canceled);
     EXPECT_EQ(result.signal, SIGTERM);
     EXPECT_EQ(result.describe(), "canceled");
@@ -460,11 +460,11 @@ TEST(ChildProcess, CancelEscalatesToSigkill) {
                                          result = res;
                                      });
     ASSERT_TRUE(run_until(io, [&] { return fs::exists(ready); }));
-    const auto begin = Clock::now();
+    const auto begin = Monotonic::now();
     child->cancel();
     ASSERT_TRUE(run_until(io, [&] { return calls > 0; }));
-    EXPECT_GE(Clock::now() - begin, 200ms);
-    EXPECT_LT(Clock::now() - begin, 3s);
+    EXPECT_GE(Monotonic::now() - begin, 200ms);
+    EXPECT_LT(Monotonic::now() - begin, 3s);
     EXPECT_EQ(result.error, std::errc::operation_canceled);
     EXPECT_EQ(result.signal, SIGKILL);
 }

@@ -11,6 +11,7 @@
 
 #include "ctl/cluster_command.hpp"
 #include "ctl/xml_tree.hpp"
+#include "tests/support/any_node_config.hpp"
 
 namespace gha::cluster {
 namespace {
@@ -30,12 +31,6 @@ std::vector<pugi::xml_node> named(pugi::xml_node parent, const char* name) {
     return out;
 }
 
-Config parse(const std::string& text) {
-    ConfigOverrides o;
-    o.any_node = true;
-    return parse_config(text, "ha.conf", o);
-}
-
 std::string conf_text(int n, const std::string& extra = "") {
     std::string nodes, vips;
     for (int i = 1; i <= n; ++i) {
@@ -46,7 +41,7 @@ std::string conf_text(int n, const std::string& extra = "") {
 }
 
 Layout layout_of(const std::string& text) {
-    const Config c = parse(text);
+    const Config c = test::parse_any_node_config(text);
     return build_layout(c, c.layout);
 }
 
@@ -327,7 +322,7 @@ TEST(ClusterLayout, GrowsLinearlyWithTheNodes) {
 
 TEST(ClusterLayout, LayoutKeys) {
     std::string text = conf_text(2, "HA_VIP_CIDR_NETMASK=24\nHA_VIP_NIC=eth1\nHA_VOL_MNT=\"/srv/a&b<c\"\n");
-    const Config c = parse(text);
+    const Config c = test::parse_any_node_config(text);
     EXPECT_TRUE(c.warnings.empty());  // ganesha-had knows them too: no "unknown key"
     const LayoutOptions& o = c.layout;
     EXPECT_EQ(*o.cidr_netmask, 24);
@@ -348,14 +343,14 @@ TEST(ClusterLayout, LayoutKeys) {
 
 TEST(ClusterLayout, TheAgentGetsHaGaneshaConfOnlyWhenItIsNotTheDefault) {
     const std::string base = "HA_NAME=c\nHA_CLUSTER_NODES=\"node1,node2\"\nVIP_node1=10.0.0.1\nVIP_node2=10.0.0.2\n";
-    Config c = parse(base);
+    Config c = test::parse_any_node_config(base);
     EXPECT_EQ(c.ganesha_conf, "/etc/ganesha/ganesha.conf");
     EXPECT_EQ(object(build_layout(c, c.layout), "nfs_setup-clone")->xml.find("ganesha_conf"), std::string::npos);
-    c = parse(base + "HA_GANESHA_CONF=/srv/ganesha.conf\n");
+    c = test::parse_any_node_config(base + "HA_GANESHA_CONF=/srv/ganesha.conf\n");
     EXPECT_NE(object(build_layout(c, c.layout), "nfs_setup-clone")->xml.find(
                   "name=\"ganesha_conf\" value=\"/srv/ganesha.conf\""),
               std::string::npos);
-    EXPECT_THROW(parse(base + "HA_GANESHA_CONF=ganesha.conf\n"), ConfigError);
+    EXPECT_THROW(test::parse_any_node_config(base + "HA_GANESHA_CONF=ganesha.conf\n"), ConfigError);
 }
 
 TEST(ClusterLayout, NetmaskDefaultsPerFamilyAndIsChecked) {
@@ -364,8 +359,8 @@ TEST(ClusterLayout, NetmaskDefaultsPerFamilyAndIsChecked) {
     EXPECT_NE(object(l, "b-cluster_ip-1")->xml.find("value=\"128\""), std::string::npos);
     EXPECT_NE(object(l, "a-cluster_ip-1")->xml.find("value=\"32\""), std::string::npos);
     // The values themselves are checked by parse_config (tests/unit/config_test.cpp).
-    EXPECT_THROW(parse(conf_text(2) + "HA_VIP_CIDR_NETMASK=33\n"), ConfigError);
-    EXPECT_EQ(*parse(v6 + "HA_VIP_CIDR_NETMASK=24\n").layout.cidr_netmask, 24);
+    EXPECT_THROW(test::parse_any_node_config(conf_text(2) + "HA_VIP_CIDR_NETMASK=33\n"), ConfigError);
+    EXPECT_EQ(*test::parse_any_node_config(v6 + "HA_VIP_CIDR_NETMASK=24\n").layout.cidr_netmask, 24);
 }
 
 // ---- plan_change ---------------------------------------------------------------
@@ -492,7 +487,7 @@ std::string mon_xml(const std::map<std::string, bool>& online, const std::map<st
 }
 
 TEST(ClusterStatusVerdict, HealthyFailoverBad) {
-    const Config c = parse(conf_text(3));
+    const Config c = test::parse_any_node_config(conf_text(3));
     const std::map<std::string, bool> all_up = {{"node1", true}, {"node2", true}, {"node3", true}};
     const std::map<std::string, std::string> all_active = {{"node1", "1"}, {"node2", "1"}, {"node3", "1"}};
     auto s = evaluate_status(c, xml::parse(mon_xml(all_up, {{"node1", "node1"}, {"node2", "node2"}, {"node3", "node3"}},
@@ -533,19 +528,19 @@ TEST(ClusterStatusVerdict, HealthyFailoverBad) {
 TEST(ClusterConfigEdit, AddKeepsEverythingElse) {
     const std::string text = "# comment\nHA_NAME=\"demo\"\n  export HA_CLUSTER_NODES=\"node1,node2\" \n"
                              "VIP_node1=\"10.0.2.1\"\nVIP_node2=\"10.0.2.2\"\n# tail\nHA_GRACE_DELAY=1s\n";
-    const Config c = parse(text);
+    const Config c = test::parse_any_node_config(text);
     const std::string out = config_with_node_added(text, c, "node-3.example.com", "10.0.2.3");
     EXPECT_EQ(out, "# comment\nHA_NAME=\"demo\"\n  export HA_CLUSTER_NODES=\"node1,node2,node-3.example.com\"\n"
                    "VIP_node1=\"10.0.2.1\"\nVIP_node2=\"10.0.2.2\"\nVIP_node_3_example_com=\"10.0.2.3\"\n# tail\n"
                    "HA_GRACE_DELAY=1s\n");
-    const Config after = parse(out);
+    const Config after = test::parse_any_node_config(out);
     EXPECT_EQ(after.cluster_nodes.size(), 3u);
     EXPECT_EQ(after.vips.at("node-3.example.com"), "10.0.2.3");
 }
 
 TEST(ClusterConfigEdit, AddRefusesBadInput) {
     const std::string text = conf_text(2);
-    const Config c = parse(text);
+    const Config c = test::parse_any_node_config(text);
     EXPECT_THROW(config_with_node_added(text, c, "node1", "10.0.2.9"), std::invalid_argument);
     EXPECT_THROW(config_with_node_added(text, c, "NODE1", "10.0.2.9"), std::invalid_argument);
     EXPECT_THROW(config_with_node_added(text, c, "n3\"\nHA_NODE=\"x", "10.0.2.9"), std::invalid_argument);
@@ -556,20 +551,20 @@ TEST(ClusterConfigEdit, AddRefusesBadInput) {
 
 TEST(ClusterConfigEdit, Delete) {
     const std::string text = conf_text(3);
-    const Config c = parse(text);
+    const Config c = test::parse_any_node_config(text);
     const std::string out = config_with_node_deleted(text, c, "node2");
     EXPECT_EQ(out, "HA_NAME=\"demo\"\nHA_CLUSTER_NODES=\"node1,node3\"\nVIP_node1=\"10.0.2.1\"\nVIP_node3=\"10.0.2.3\"\n");
     EXPECT_THROW(config_with_node_deleted(text, c, "node9"), std::invalid_argument);
     const std::string two = conf_text(2);
     try {
-        config_with_node_deleted(two, parse(two), "node2");
+        config_with_node_deleted(two, test::parse_any_node_config(two), "node2");
         ADD_FAILURE();
     } catch (const std::invalid_argument& e) {
         EXPECT_NE(std::string(e.what()).find("insufficient servers"), std::string::npos);
     }
     const std::string mine = conf_text(3, "HA_NODE=node2\n");
-    EXPECT_THROW(config_with_node_deleted(mine, parse(mine), "node2"), std::invalid_argument);
-    EXPECT_NO_THROW(config_with_node_deleted(mine, parse(mine), "node3"));
+    EXPECT_THROW(config_with_node_deleted(mine, test::parse_any_node_config(mine), "node2"), std::invalid_argument);
+    EXPECT_NO_THROW(config_with_node_deleted(mine, test::parse_any_node_config(mine), "node3"));
 }
 
 // ---- the XML reader ------------------------------------------------------------------
@@ -615,7 +610,7 @@ TEST(XmlTree, ErrorsNameTheLineAndUnknownEntitiesStayText) {
 // Found by fuzz/xml_tree (input in fuzz/corpus/xml_tree/nul-reference.xml):
 // "&#0;" cut the text it was in short. XML allows no control character but
 // tab, line feed and carriage return, literally or as a reference; libxml2
-// refuses them, and so does parse(), naming the line.
+// refuses them, and so does test::parse_any_node_config(), naming the line.
 // Found by fuzz/xml_tree (fuzz/corpus/xml_tree/mixed-blanks.xml): text mixed
 // with elements reads back with its blanks elsewhere; blanks in text are
 // not compared (Pacemaker's documents give text no meaning).

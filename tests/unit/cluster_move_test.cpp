@@ -5,16 +5,11 @@
 
 #include "ctl/cluster_command.hpp"
 #include "ctl/xml_tree.hpp"
+#include "tests/support/any_node_config.hpp"
 #include "service/vip_taker.hpp"
 
 namespace gha::cluster {
 namespace {
-
-Config parse(const std::string& text) {
-    ConfigOverrides o;
-    o.any_node = true;
-    return parse_config(text, "ha.conf", o);
-}
 
 const char* const kConf = "HA_NAME=demo\nHA_CLUSTER_NODES=\"node1,node2,node3\"\n"
                           "VIP_node1=10.0.2.1\nVIP_node2=10.0.2.2\nVIP_node3=10.0.2.3\n";
@@ -75,7 +70,7 @@ TEST(ClusterMovePlan, ATargetThatNeverJoinedIsRefused) {
 }
 
 TEST(ClusterMovePlan, SetupRebalancesAndTeardownRemovesTheMove) {
-    const Config c = parse(kConf);
+    const Config c = test::parse_any_node_config(kConf);
     const Layout layout = build_layout(c, c.layout);
     const Plan set_up = plan_change(configuration(), &layout);
     const Plan moved = plan_move(set_up.configuration, "node1", std::string("node2"));
@@ -91,7 +86,7 @@ TEST(ClusterMovePlan, SetupRebalancesAndTeardownRemovesTheMove) {
 }
 
 TEST(ClusterStatusDrain, DrainedNodesAreShownAndNamedAsWhyTheirVipIsAway) {
-    const Config c = parse(kConf);
+    const Config c = test::parse_any_node_config(kConf);
     const std::string mon =
         "<pacemaker-result><summary><current_dc present=\"true\" name=\"node1\" with_quorum=\"true\"/></summary>"
         "<nodes><node name=\"node1\" online=\"true\"/><node name=\"node2\" online=\"true\"/>"

@@ -10,24 +10,12 @@
 #include <cerrno>
 #include <cstring>
 
+#include "monitors/unique_fd.hpp"
+
 namespace gha::control {
 namespace {
 
 using Monotonic = std::chrono::steady_clock;
-
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
 
 // Waits for `events` until the deadline; false on timeout.
 bool wait_for(int fd, short events, Monotonic::time_point deadline) {
@@ -58,7 +46,7 @@ nlohmann::json call(const std::string& socket_path, const Request& request,
         return fail(error, ClientError::unreachable, "socket path too long: " + socket_path);
     std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size() + 1);
 
-    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (fd.get() < 0) return fail(error, ClientError::unreachable, std::string("socket: ") + std::strerror(errno));
     // A Unix socket connects at once or not at all: EAGAIN means the
     // listen backlog is full (the daemon is stopped or busy), not "in

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <system_error>
 
+#include "monitors/unique_fd.hpp"
+
 extern char** environ;
 
 namespace gha::cluster {
@@ -20,25 +22,7 @@ namespace {
 using Monotonic = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-class Fd {
-public:
-    Fd() = default;
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() { reset(); }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-    void reset() {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = -1;
-    }
-    int* out() { return &fd_; }
-
-private:
-    int fd_ = -1;
-};
-
-bool make_pipe(Fd& read_end, Fd& write_end) {
+bool make_pipe(UniqueFd& read_end, UniqueFd& write_end) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return false;
     *read_end.out() = fds[0];
@@ -92,7 +76,7 @@ CommandResult run_command(const std::vector<std::string>& argv, const CommandOpt
     }
     const auto started = Monotonic::now();
 
-    Fd in_r, in_w, out_r, out_w, err_r, err_w;
+    UniqueFd in_r, in_w, out_r, out_w, err_r, err_w;
     if (!make_pipe(in_r, in_w) || !make_pipe(out_r, out_w) || !make_pipe(err_r, err_w)) {
         result.spawn_error = std::strerror(errno);
         return result;
@@ -164,7 +148,7 @@ CommandResult run_command(const std::vector<std::string>& argv, const CommandOpt
             if (errno == EINTR) continue;
             break;
         }
-        auto drain = [&](int index, Fd& fd, std::string& sink, bool& open) {
+        auto drain = [&](int index, UniqueFd& fd, std::string& sink, bool& open) {
             if (index < 0 || !(fds[index].revents & (POLLIN | POLLHUP | POLLERR))) return;
             const ssize_t got = ::read(fd.get(), buffer, sizeof buffer);
             if (got > 0) {

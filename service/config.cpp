@@ -17,6 +17,8 @@
 #include <set>
 #include <system_error>
 
+#include "monitors/unique_fd.hpp"
+
 namespace gha {
 
 namespace {
@@ -1012,21 +1014,6 @@ std::string format_error(const std::string& file, int line, const std::string& m
     return file + ":" + std::to_string(line) + ": " + message;
 }
 
-// Closes the descriptor on every path out of read_config_file().
-class FileDescriptor {
-public:
-    explicit FileDescriptor(int fd) : fd_(fd) {}
-    ~FileDescriptor() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
-
 [[noreturn]] void fail_read(const std::string& path, int error) {
     throw ConfigError(path, 0,
                       "cannot read: " + std::error_code(error, std::generic_category()).message());
@@ -1035,7 +1022,7 @@ private:
 // Reads at most one byte more than the limit, so that a huge file (or
 // /dev/zero) is rejected without being read whole.
 std::string read_config_file(const std::string& path) {
-    const FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) fail_read(path, errno);
     std::string text;
     char buf[65536];

@@ -13,6 +13,7 @@
 #include "ctl/cluster_command.hpp"
 #include "ctl/xml_tree.hpp"
 #include "ctl/peers_table.hpp"
+#include "tests/support/any_node_config.hpp"
 
 namespace gha {
 namespace {
@@ -124,9 +125,7 @@ TEST(LargeClusterText, ClusterStatusOf64Nodes) {
             if (c == '-' || c == '.') c = '_';
         text += "VIP_" + key + "=\"10.0.2." + std::to_string(k) + "\"\n";
     }
-    ConfigOverrides o;
-    o.any_node = true;
-    const Config config = parse_config(text, "ha.conf", o);
+    const Config config = test::parse_any_node_config(text);
     const cluster::ClusterStatus s = cluster::evaluate_status(config, xml::parse(crm_mon_of(64)));
     EXPECT_EQ(s.verdict, "FAILOVER");
     const std::string out = cluster::format_cluster_status(s, config);
